@@ -1,0 +1,1 @@
+#include "scsi/command.h"
