@@ -1,0 +1,154 @@
+#include "scsi/command_table.h"
+
+#include <bit>
+#include <iterator>
+
+#include "common/check.h"
+
+namespace itd::scsi {
+
+namespace {
+
+using D = DataDirection;
+using K = LengthKind;
+using L = LunAccess;
+
+// CDB USAGE DATA per row (SPC-4 6.35.3). Bits left out are reserved, obsolete, or name features
+// we do not have: RDPROTECT/WRPROTECT (no protection information, SBC-4 5.16: a non-zero value
+// is INVALID FIELD IN CDB when the LU is not formatted with protection), CMDDT in INQUIRY
+// (obsolete), DESC in REQUEST SENSE (we only produce fixed format), NACA and LINK in the
+// control byte (SAM-5 5.9.1: NACA=1 without ACA support is INVALID FIELD IN CDB).
+// We accept FUA_NV (obsolete in SBC-4, and libiscsi's Write10.Flags expects GOOD), RARC and the
+// GROUP NUMBER field (ignored: no grouping function).
+constexpr CommandSpec kTable[] = {
+    // clang-format off
+    {0x00, false, 0x00, "TEST UNIT READY", D::none, 6,
+     {0x00, 0x00, 0x00, 0x00, 0x00, 0x00},
+     {}, {}, K::none, L::normal, handle_test_unit_ready},
+    {0x03, false, 0x00, "REQUEST SENSE", D::in, 6,
+     {0x03, 0x00, 0x00, 0x00, 0xff, 0x00},
+     {}, {4, 1}, K::bytes, L::request_sense, handle_request_sense},
+    {0x08, false, 0x00, "READ(6)", D::in, 6,
+     {0x08, 0x1f, 0xff, 0xff, 0xff, 0x00},
+     {1, 3}, {4, 1}, K::blocks_zero_is_256, L::normal, handle_read},
+    {0x0a, false, 0x00, "WRITE(6)", D::out, 6,
+     {0x0a, 0x1f, 0xff, 0xff, 0xff, 0x00},
+     {1, 3}, {4, 1}, K::blocks_zero_is_256, L::normal, handle_write},
+    {0x12, false, 0x00, "INQUIRY", D::in, 6,
+     {0x12, 0x01, 0xff, 0xff, 0xff, 0x00},
+     {}, {3, 2}, K::bytes, L::ua_exempt, handle_inquiry},
+    {0x1a, false, 0x00, "MODE SENSE(6)", D::in, 6,
+     {0x1a, 0x08, 0xff, 0xff, 0xff, 0x00},
+     {}, {4, 1}, K::bytes, L::normal, handle_mode_sense},
+    {0x25, false, 0x00, "READ CAPACITY(10)", D::in, 10,
+     {0x25, 0x00, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x01, 0x00},
+     {2, 4}, {}, K::none, L::normal, handle_read_capacity10},
+    {0x28, false, 0x00, "READ(10)", D::in, 10,
+     {0x28, 0x1e, 0xff, 0xff, 0xff, 0xff, 0x1f, 0xff, 0xff, 0x00},
+     {2, 4}, {7, 2}, K::blocks, L::normal, handle_read},
+    {0x2a, false, 0x00, "WRITE(10)", D::out, 10,
+     {0x2a, 0x1a, 0xff, 0xff, 0xff, 0xff, 0x1f, 0xff, 0xff, 0x00},
+     {2, 4}, {7, 2}, K::blocks, L::normal, handle_write},
+    {0x35, false, 0x00, "SYNCHRONIZE CACHE(10)", D::none, 10,
+     {0x35, 0x06, 0xff, 0xff, 0xff, 0xff, 0x1f, 0xff, 0xff, 0x00},
+     {2, 4}, {7, 2}, K::blocks, L::normal, handle_synchronize_cache},
+    {0x5a, false, 0x00, "MODE SENSE(10)", D::in, 10,
+     {0x5a, 0x18, 0xff, 0xff, 0x00, 0x00, 0x00, 0xff, 0xff, 0x00},
+     {}, {7, 2}, K::bytes, L::normal, handle_mode_sense},
+    {0x88, false, 0x00, "READ(16)", D::in, 16,
+     {0x88, 0x1e, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+      0xff, 0xff, 0xff, 0xff, 0x1f, 0x00},
+     {2, 8}, {10, 4}, K::blocks, L::normal, handle_read},
+    {0x8a, false, 0x00, "WRITE(16)", D::out, 16,
+     {0x8a, 0x1a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+      0xff, 0xff, 0xff, 0xff, 0x1f, 0x00},
+     {2, 8}, {10, 4}, K::blocks, L::normal, handle_write},
+    {0x91, false, 0x00, "SYNCHRONIZE CACHE(16)", D::none, 16,
+     {0x91, 0x06, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+      0xff, 0xff, 0xff, 0xff, 0x1f, 0x00},
+     {2, 8}, {10, 4}, K::blocks, L::normal, handle_synchronize_cache},
+    // SERVICE ACTION IN(16) / READ CAPACITY(16). The LBA and PMI fields are obsolete in SBC-4
+    // but still accepted (SBC-3 initiators send them).
+    {0x9e, true, 0x10, "READ CAPACITY(16)", D::in, 16,
+     {0x9e, 0x1f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+      0xff, 0xff, 0xff, 0xff, 0x01, 0x00},
+     {2, 8}, {10, 4}, K::bytes, L::normal, handle_read_capacity16},
+    {0xa0, false, 0x00, "REPORT LUNS", D::in, 12,
+     {0xa0, 0x00, 0xff, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00},
+     {}, {6, 4}, K::bytes, L::ua_exempt, handle_report_luns},
+    // MAINTENANCE IN / REPORT SUPPORTED OPERATION CODES (SPC-4 6.35).
+    {0xa3, true, 0x0c, "REPORT SUPPORTED OPERATION CODES", D::in, 12,
+     {0xa3, 0x1f, 0x87, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00},
+     {}, {6, 4}, K::bytes, L::normal, handle_report_supported_opcodes},
+    {0xa8, false, 0x00, "READ(12)", D::in, 12,
+     {0xa8, 0x1e, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x1f, 0x00},
+     {2, 4}, {6, 4}, K::blocks, L::normal, handle_read},
+    {0xaa, false, 0x00, "WRITE(12)", D::out, 12,
+     {0xaa, 0x1a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x1f, 0x00},
+     {2, 4}, {6, 4}, K::blocks, L::normal, handle_write},
+    // clang-format on
+};
+
+constexpr std::size_t kRows = std::size(kTable);
+
+constexpr bool table_is_sane() {
+    for (std::size_t i = 0; i < kRows; ++i) {
+        const CommandSpec& row = kTable[i];
+        if (row.name == nullptr || row.handler == nullptr) return false;
+        if (row.cdb_size != 6 && row.cdb_size != 10 && row.cdb_size != 12 &&
+            row.cdb_size != 16)
+            return false;
+        if (row.usage[0] != row.opcode) return false;
+        // Fields must lie inside the CDB and not be wider than 8 bytes.
+        if (row.lba.offset + row.lba.size > row.cdb_size || row.lba.size > 8) return false;
+        if (row.length.offset + row.length.size > row.cdb_size || row.length.size > 8)
+            return false;
+        for (std::size_t j = row.cdb_size; j < row.usage.size(); ++j) {
+            if (row.usage[j] != 0) return false;
+        }
+    }
+    return true;
+}
+static_assert(table_is_sane());
+
+}  // namespace
+
+std::span<const CommandSpec> command_table() { return kTable; }
+
+const CommandSpec* find_command(std::uint8_t opcode, std::uint8_t service_action) {
+    for (const CommandSpec& row : command_table()) {
+        if (row.opcode != opcode) continue;
+        if (!row.has_service_action || row.service_action == service_action) return &row;
+    }
+    return nullptr;
+}
+
+bool opcode_has_service_actions(std::uint8_t opcode) {
+    for (const CommandSpec& row : command_table()) {
+        if (row.opcode == opcode && row.has_service_action) return true;
+    }
+    return false;
+}
+
+std::uint64_t load_field(std::span<const std::uint8_t> cdb, CdbField field) {
+    ITD_CHECK(field.size <= 8 && std::size_t{field.offset} + field.size <= cdb.size());
+    std::uint64_t v = 0;
+    for (std::size_t i = 0; i < field.size; ++i) v = (v << 8) | cdb[field.offset + i];
+    return v;
+}
+
+std::optional<FieldPointer> find_unused_bits(const CommandSpec& spec,
+                                             std::span<const std::uint8_t> cdb) {
+    ITD_CHECK(cdb.size() >= spec.cdb_size);
+    for (std::size_t i = 1; i < spec.cdb_size; ++i) {
+        const auto unused = static_cast<std::uint8_t>(cdb[i] & ~spec.usage[i]);
+        if (unused != 0) {
+            // Point at the most significant offending bit.
+            const auto bit = static_cast<std::uint8_t>(7 - std::countl_zero(unused));
+            return FieldPointer{true, static_cast<std::uint16_t>(i), bit};
+        }
+    }
+    return std::nullopt;
+}
+
+}  // namespace itd::scsi

@@ -1,0 +1,53 @@
+#include "scsi/lun.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "common/check.h"
+
+namespace itd::scsi {
+
+std::uint64_t stable_hash(std::string_view text, std::uint64_t seed) {
+    std::uint64_t h = seed;
+    for (const char c : text) {
+        h ^= static_cast<std::uint8_t>(c);
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+namespace {
+
+std::uint64_t identity_hash(std::string_view target_name, std::uint32_t lun) {
+    return stable_hash(std::to_string(lun), stable_hash(target_name));
+}
+
+}  // namespace
+
+LogicalUnit::LogicalUnit(std::uint32_t lun, LunConfig config, std::string_view target_name)
+    : lun_(lun), config_(std::move(config)) {
+    ITD_CHECK(config_.volume != nullptr);
+    const std::uint64_t h = identity_hash(target_name, lun);
+    if (config_.serial.empty()) {
+        char text[17];
+        std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(h));
+        serial_ = text;
+    } else {
+        serial_ = config_.serial;
+    }
+    // SPC-4 7.8.6.6.4: NAA 3h, locally assigned, 60 bits of our choosing. (NAA 6h would need an
+    // IEEE company id we do not have.)
+    const std::uint64_t id_bits = config_.naa_id.value_or(h);
+    naa_id_ = (std::uint64_t{0x3} << 60) | (id_bits & 0x0fffffffffffffffull);
+    wce_.store(config_.volume->has_volatile_cache(), std::memory_order_relaxed);
+}
+
+std::uint32_t LogicalUnit::max_transfer_blocks() const {
+    return kMaxTransferBytes / geometry().block_size_bytes;
+}
+
+std::uint16_t LogicalUnit::optimal_granularity_blocks() const {
+    return static_cast<std::uint16_t>(std::max<std::uint32_t>(1, 4096 / geometry().block_size_bytes));
+}
+
+}  // namespace itd::scsi

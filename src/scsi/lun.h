@@ -1,0 +1,60 @@
+// One logical unit: its volume, its identity (INQUIRY and VPD data), its mode parameters and
+// its unit attentions. Shared by every nexus; the mutable parts are atomics or behind the
+// unit-attention mutex, and no lock is held across volume I/O.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "scsi/target.h"
+#include "scsi/unit_attention.h"
+#include "volume/volume.h"
+
+namespace itd::scsi {
+
+// SBC-4 6.6.4 / VPD B0h MAXIMUM TRANSFER LENGTH, in bytes; the block count depends on the block
+// size. 8 MiB bounds the memory one command can pin, and is what Linux splits requests to anyway.
+inline constexpr std::uint32_t kMaxTransferBytes = 8u << 20;
+
+class LogicalUnit {
+public:
+    LogicalUnit(std::uint32_t lun, LunConfig config, std::string_view target_name);
+
+    std::uint32_t lun() const { return lun_; }
+    volume::Volume& volume() const { return *config_.volume; }
+    volume::Geometry geometry() const { return config_.volume->geometry(); }
+    const LunConfig& config() const { return config_; }
+    bool read_only() const { return config_.read_only; }
+
+    // VPD 80h.
+    const std::string& serial() const { return serial_; }
+    // VPD 83h NAA 3h designator (8 bytes).
+    std::uint64_t naa_id() const { return naa_id_; }
+
+    // SBC-4 7.5.5 caching mode page WCE: starts as the volume's has_volatile_cache().
+    bool write_cache_enabled() const { return wce_.load(std::memory_order_relaxed); }
+
+    // MAXIMUM TRANSFER LENGTH in blocks (VPD B0h), enforced on READ and WRITE.
+    std::uint32_t max_transfer_blocks() const;
+    // OPTIMAL TRANSFER LENGTH GRANULARITY in blocks: 4 KiB, the page size of every backend.
+    std::uint16_t optimal_granularity_blocks() const;
+
+    UnitAttentions& unit_attentions() { return unit_attentions_; }
+
+private:
+    std::uint32_t lun_;
+    LunConfig config_;
+    std::string serial_;
+    std::uint64_t naa_id_;
+    std::atomic<bool> wce_;
+    UnitAttentions unit_attentions_;
+};
+
+// FNV-1a, 64 bits: a hash that is the same on every build, for identifiers that must survive
+// restarts and upgrades (std::hash promises neither).
+std::uint64_t stable_hash(std::string_view text, std::uint64_t seed = 0xcbf29ce484222325ull);
+
+}  // namespace itd::scsi
