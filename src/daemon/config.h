@@ -41,10 +41,10 @@ struct LunSpec {
 };
 
 struct TargetConfig {
-    std::string name;   // validated iSCSI name: iqn.…, eui.… or naa.…
-    std::string alias;  // TargetAlias, may be empty
-    std::vector<LunSpec> luns;      // LUN i is luns[i]; never empty
-    std::vector<Portal> portals;    // empty: the daemon's global listen list
+    std::string name;             // validated iSCSI name: iqn.…, eui.… or naa.…
+    std::string alias;            // TargetAlias, may be empty
+    std::vector<LunSpec> luns;    // LUN i is luns[i]; never empty
+    std::vector<Portal> portals;  // empty: the daemon's global listen list
 };
 
 // iSCSI limits users may tune, the target's side of negotiation (RFC 3720 section 12).
@@ -107,6 +107,9 @@ std::string default_target_name();
 [[nodiscard]] Status validate_target_name(std::string_view name);
 
 [[nodiscard]] bool is_valid_log_level(std::string_view level);
+
+// The ranges in IscsiLimits' comment; messages name the config file's keys.
+[[nodiscard]] Status validate_iscsi_limits(const IscsiLimits& limits);
 
 // Checks what no single parser sees: unique target names, non-empty LUN lists, the iSCSI
 // limits, thread count, log level, duplicate portals.

@@ -1,0 +1,130 @@
+// LUN-SPEC: BACKEND:ARG[,KEY=VALUE|,FLAG]...  (DESIGN.md "How a user meets it"; scripts depend
+// on this grammar, so keep it stable). Options that later backends and LUN features will use
+// are rejected by name until they work: a "readonly" silently ignored would be a data hazard.
+#include "daemon/lun_spec.h"
+
+#include <algorithm>
+#include <array>
+
+namespace itd::daemon {
+
+namespace {
+
+constexpr std::array not_yet_options = {
+    std::string_view{"readonly"}, std::string_view{"removable"}, std::string_view{"thin"},
+    std::string_view{"serial"},   std::string_view{"wwn"},       std::string_view{"page-size"},
+    std::string_view{"meta"},     std::string_view{"endpoint"},
+};
+constexpr std::array not_yet_backends = {std::string_view{"thin"}};
+
+constexpr std::uint32_t min_block_size_bytes = 512;
+constexpr std::uint32_t max_block_size_bytes = 65536;
+
+std::unexpected<LunSpecError> lun_error(std::string key, std::string message) {
+    return std::unexpected(LunSpecError{std::move(key), std::move(message)});
+}
+
+template <std::size_t N>
+bool contains(const std::array<std::string_view, N>& list, std::string_view item) {
+    return std::find(list.begin(), list.end(), item) != list.end();
+}
+
+std::expected<std::uint32_t, LunSpecError> parse_block_size(const std::string& text) {
+    auto value = parse_size(text);
+    // A power of two so that LBAs convert by shifting; 512 and 4096 are what initiators expect.
+    if (!value || *value < min_block_size_bytes || *value > max_block_size_bytes ||
+        (*value & (*value - 1)) != 0)
+        return lun_error("block-size", "invalid block-size '" + text +
+                                           "' (use 512 or 4096; any power of two 512..65536)");
+    return static_cast<std::uint32_t>(*value);
+}
+
+}  // namespace
+
+std::expected<LunSpec, LunSpecError> build_lun_spec(const LunParts& parts) {
+    const bool memory = parts.backend == "memory";
+    if (!memory && parts.backend != "file") {
+        if (contains(not_yet_backends, parts.backend))
+            return lun_error("backend", "backend '" + parts.backend + "' is not supported yet");
+        return lun_error("backend", "unknown backend '" + parts.backend + "' (use memory or file)");
+    }
+
+    LunSpec lun;
+    lun.volume.backend = parts.backend;
+    lun.volume.arg = parts.arg;
+    if (memory) {
+        if (parts.arg.empty()) return lun_error("arg", "memory needs a size, e.g. memory:1G");
+        auto size = parse_size(parts.arg);
+        if (!size) return lun_error("arg", size.error().message);
+        lun.volume.size_bytes = *size;
+    } else if (parts.arg.empty()) {
+        return lun_error("arg", "empty path, e.g. file:/srv/disk0.img");
+    }
+
+    std::vector<std::string> seen;
+    for (const auto& [key, value] : parts.options) {
+        if (std::find(seen.begin(), seen.end(), key) != seen.end())
+            return lun_error(key, "option '" + key + "' given twice");
+        seen.push_back(key);
+
+        if (key == "size" || key == "block-size") {
+            if (!value || value->empty())
+                return lun_error(key, "option '" + key + "' needs a value, e.g. " + key +
+                                          (key == "size" ? "=20G" : "=4096"));
+            if (key == "block-size") {
+                auto block_size = parse_block_size(*value);
+                if (!block_size) return std::unexpected(block_size.error());
+                lun.volume.block_size_bytes = *block_size;
+            } else if (memory) {
+                return lun_error(key, "memory takes its size as ARG (memory:1G), not size=");
+            } else {
+                auto size = parse_size(*value);
+                if (!size) return lun_error(key, size.error().message);
+                lun.volume.size_bytes = *size;
+            }
+        } else if (contains(not_yet_options, key)) {
+            return lun_error(key, "option '" + key + "' is not supported yet");
+        } else if (key.empty()) {
+            return lun_error(key, "empty option (stray ',')");
+        } else {
+            return lun_error(key, "unknown option '" + key + "' (use size= or block-size=)");
+        }
+    }
+
+    if (lun.volume.size_bytes && *lun.volume.size_bytes % lun.volume.block_size_bytes != 0)
+        return lun_error(memory ? "arg" : "size", "size " + std::to_string(*lun.volume.size_bytes) +
+                                                      " is not a multiple of block-size " +
+                                                      std::to_string(lun.volume.block_size_bytes));
+    return lun;
+}
+
+Result<LunSpec> parse_lun_spec(std::string_view text) {
+    const auto prefix = "LUN-SPEC '" + std::string(text) + "': ";
+    const auto colon = text.find(':');
+    if (colon == std::string_view::npos || colon == 0)
+        return fail(Errc::invalid_argument, prefix + "expected BACKEND:ARG, e.g. memory:1G");
+
+    LunParts parts;
+    parts.backend = std::string(text.substr(0, colon));
+    // A path may not contain ','; that keeps the grammar free of quoting.
+    std::string_view rest = text.substr(colon + 1);
+    auto comma = rest.find(',');
+    parts.arg = std::string(rest.substr(0, comma));
+    while (comma != std::string_view::npos) {
+        rest = rest.substr(comma + 1);
+        comma = rest.find(',');
+        const std::string_view item = rest.substr(0, comma);
+        const auto equals = item.find('=');
+        if (equals == std::string_view::npos)
+            parts.options.emplace_back(std::string(item), std::nullopt);
+        else
+            parts.options.emplace_back(std::string(item.substr(0, equals)),
+                                       std::string(item.substr(equals + 1)));
+    }
+
+    auto lun = build_lun_spec(parts);
+    if (!lun) return fail(Errc::invalid_argument, prefix + lun.error().message);
+    return std::move(*lun);
+}
+
+}  // namespace itd::daemon

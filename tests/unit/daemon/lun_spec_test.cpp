@@ -1,0 +1,145 @@
+#include <gtest/gtest.h>
+
+#include "daemon/config.h"
+
+namespace itd::daemon {
+namespace {
+
+LunSpec lun(std::string_view text) {
+    auto l = parse_lun_spec(text);
+    EXPECT_TRUE(l) << text << ": " << (l ? "" : l.error().message);
+    return l.value_or(LunSpec{});
+}
+
+std::string error_of(std::string_view text) {
+    auto l = parse_lun_spec(text);
+    EXPECT_FALSE(l) << text;
+    if (l) return "";
+    EXPECT_EQ(l.error().code, Errc::invalid_argument);
+    return l.error().message;
+}
+
+TEST(ParseLunSpec, Memory) {
+    const LunSpec l = lun("memory:1G");
+    EXPECT_EQ(l.volume.backend, "memory");
+    EXPECT_EQ(l.volume.arg, "1G");
+    EXPECT_EQ(l.volume.size_bytes, 1ull << 30);
+    EXPECT_EQ(l.volume.block_size_bytes, 512u);
+    EXPECT_TRUE(l.volume.options.empty());
+}
+
+TEST(ParseLunSpec, MemoryWithBlockSize) {
+    const LunSpec l = lun("memory:64M,block-size=4096");
+    EXPECT_EQ(l.volume.size_bytes, 64ull << 20);
+    EXPECT_EQ(l.volume.block_size_bytes, 4096u);
+    EXPECT_EQ(lun("memory:64M,block-size=4K").volume.block_size_bytes, 4096u);
+    EXPECT_EQ(lun("memory:1M,block-size=65536").volume.block_size_bytes, 65536u);
+    EXPECT_EQ(lun("memory:1M,block-size=1024").volume.block_size_bytes, 1024u);
+}
+
+TEST(ParseLunSpec, FileWithSize) {
+    const LunSpec l = lun("file:/srv/disk.img,size=20G");
+    EXPECT_EQ(l.volume.backend, "file");
+    EXPECT_EQ(l.volume.arg, "/srv/disk.img");
+    EXPECT_EQ(l.volume.size_bytes, 20ull << 30);
+    EXPECT_EQ(l.volume.block_size_bytes, 512u);
+}
+
+TEST(ParseLunSpec, ExistingFile) {
+    const LunSpec l = lun("file:/srv/disk.img");
+    EXPECT_EQ(l.volume.arg, "/srv/disk.img");
+    EXPECT_FALSE(l.volume.size_bytes);
+}
+
+TEST(ParseLunSpec, FileKeepsColonsInPathAndTakesOptionsInAnyOrder) {
+    const LunSpec l = lun("file:relative/dir:x/disk.img,block-size=4096,size=1G");
+    EXPECT_EQ(l.volume.arg, "relative/dir:x/disk.img");
+    EXPECT_EQ(l.volume.size_bytes, 1ull << 30);
+    EXPECT_EQ(l.volume.block_size_bytes, 4096u);
+}
+
+TEST(ParseLunSpec, GrammarErrors) {
+    EXPECT_EQ(error_of("memory"), "LUN-SPEC 'memory': expected BACKEND:ARG, e.g. memory:1G");
+    EXPECT_EQ(error_of(""), "LUN-SPEC '': expected BACKEND:ARG, e.g. memory:1G");
+    EXPECT_EQ(error_of(":1G"), "LUN-SPEC ':1G': expected BACKEND:ARG, e.g. memory:1G");
+    EXPECT_EQ(error_of("memory:1G,"), "LUN-SPEC 'memory:1G,': empty option (stray ',')");
+    EXPECT_EQ(error_of("memory:1G,,block-size=512"),
+              "LUN-SPEC 'memory:1G,,block-size=512': empty option (stray ',')");
+}
+
+TEST(ParseLunSpec, UnknownBackend) {
+    EXPECT_EQ(error_of("fil:/x"), "LUN-SPEC 'fil:/x': unknown backend 'fil' (use memory or file)");
+    EXPECT_EQ(error_of("Memory:1G"),
+              "LUN-SPEC 'Memory:1G': unknown backend 'Memory' (use memory or file)");
+    EXPECT_EQ(error_of("thin:/var/lib/itd/vol0,size=100G"),
+              "LUN-SPEC 'thin:/var/lib/itd/vol0,size=100G': backend 'thin' is not supported yet");
+}
+
+TEST(ParseLunSpec, MemorySizeErrors) {
+    EXPECT_EQ(error_of("memory:"), "LUN-SPEC 'memory:': memory needs a size, e.g. memory:1G");
+    EXPECT_EQ(error_of("memory:,block-size=512"),
+              "LUN-SPEC 'memory:,block-size=512': memory needs a size, e.g. memory:1G");
+    EXPECT_EQ(error_of("memory:1X"),
+              "LUN-SPEC 'memory:1X': invalid size '1X': unknown suffix (use K, M, G, T, P or "
+              "KiB … PiB)");
+    EXPECT_EQ(error_of("memory:0"), "LUN-SPEC 'memory:0': invalid size '0': must not be zero");
+    EXPECT_EQ(error_of("memory:1G,size=2G"),
+              "LUN-SPEC 'memory:1G,size=2G': memory takes its size as ARG (memory:1G), not size=");
+}
+
+TEST(ParseLunSpec, SizeNotMultipleOfBlockSize) {
+    EXPECT_EQ(error_of("memory:1000"),
+              "LUN-SPEC 'memory:1000': size 1000 is not a multiple of block-size 512");
+    EXPECT_EQ(error_of("memory:6K,block-size=4096"),
+              "LUN-SPEC 'memory:6K,block-size=4096': size 6144 is not a multiple of block-size "
+              "4096");
+    EXPECT_EQ(error_of("file:/x,size=1000"),
+              "LUN-SPEC 'file:/x,size=1000': size 1000 is not a multiple of block-size 512");
+}
+
+TEST(ParseLunSpec, FileErrors) {
+    EXPECT_EQ(error_of("file:"), "LUN-SPEC 'file:': empty path, e.g. file:/srv/disk0.img");
+    EXPECT_EQ(error_of("file:,size=1G"),
+              "LUN-SPEC 'file:,size=1G': empty path, e.g. file:/srv/disk0.img");
+    EXPECT_EQ(error_of("file:/x,size=abc"),
+              "LUN-SPEC 'file:/x,size=abc': invalid size 'abc': expected a number such as 512, "
+              "64K, 1G or 2TiB");
+    EXPECT_EQ(error_of("file:/x,size="),
+              "LUN-SPEC 'file:/x,size=': option 'size' needs a value, e.g. size=20G");
+    EXPECT_EQ(error_of("file:/x,size"),
+              "LUN-SPEC 'file:/x,size': option 'size' needs a value, e.g. size=20G");
+    EXPECT_EQ(error_of("file:/x,size=1G,size=2G"),
+              "LUN-SPEC 'file:/x,size=1G,size=2G': option 'size' given twice");
+}
+
+TEST(ParseLunSpec, BlockSizeErrors) {
+    for (const char* bad : {"256", "1000", "3072", "131072", "0", "x", "-512"}) {
+        const std::string text = "memory:1G,block-size=" + std::string(bad);
+        EXPECT_EQ(error_of(text), "LUN-SPEC '" + text + "': invalid block-size '" + bad +
+                                      "' (use 512 or 4096; any power of two 512..65536)");
+    }
+    EXPECT_EQ(error_of("memory:1G,block-size"),
+              "LUN-SPEC 'memory:1G,block-size': option 'block-size' needs a value, e.g. "
+              "block-size=4096");
+}
+
+TEST(ParseLunSpec, UnknownOption) {
+    EXPECT_EQ(error_of("memory:1G,blocksize=4096"),
+              "LUN-SPEC 'memory:1G,blocksize=4096': unknown option 'blocksize' (use size= or "
+              "block-size=)");
+    EXPECT_EQ(error_of("file:/x,sync"),
+              "LUN-SPEC 'file:/x,sync': unknown option 'sync' (use size= or block-size=)");
+}
+
+TEST(ParseLunSpec, FutureOptionsAreRejectedByName) {
+    for (const char* option : {"readonly", "removable", "thin", "serial=ABC", "wwn=0x5000",
+                               "page-size=256K", "meta=etcd://x:2379", "endpoint=http://x"}) {
+        const std::string text = "file:/x," + std::string(option);
+        const std::string name = std::string(option).substr(0, std::string(option).find('='));
+        EXPECT_EQ(error_of(text),
+                  "LUN-SPEC '" + text + "': option '" + name + "' is not supported yet");
+    }
+}
+
+}  // namespace
+}  // namespace itd::daemon
