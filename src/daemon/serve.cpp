@@ -1,0 +1,103 @@
+#include "daemon/serve.h"
+
+#include <spdlog/spdlog.h>
+
+#include <memory>
+
+#include "iscsi/portal_group.h"
+#include "net/server.h"
+#include "scsi/target.h"
+#include "volume/open.h"
+
+namespace itd::daemon {
+
+namespace {
+
+std::string portal_list(const std::vector<std::string>& addresses) {
+    std::string out;
+    for (const auto& a : addresses) out += (out.empty() ? "" : ", ") + a;
+    return out;
+}
+
+iscsi::TargetLimits limits_from(const Config& config) {
+    iscsi::TargetLimits limits;
+    limits.max_recv_data_segment_bytes = config.iscsi.max_recv_data_segment_bytes;
+    limits.max_burst_bytes = config.iscsi.max_burst_bytes;
+    limits.first_burst_bytes = config.iscsi.first_burst_bytes;
+    limits.max_outstanding_r2t = config.iscsi.max_outstanding_r2t;
+    limits.immediate_data = config.iscsi.immediate_data;
+    limits.initial_r2t = config.iscsi.initial_r2t;
+    return limits;
+}
+
+}  // namespace
+
+int serve(const Config& config) {
+    iscsi::PortalGroup portal_group;
+    portal_group.limits = limits_from(config);
+    portal_group.cmd_window = config.iscsi.cmd_window;
+
+    std::vector<std::shared_ptr<scsi::Target>> targets;
+    for (const auto& tc : config.targets) {
+        auto target = std::make_shared<scsi::Target>(tc.name);
+        for (std::size_t lun = 0; lun < tc.luns.size(); ++lun) {
+            auto volume = volume::open_volume(tc.luns[lun].volume);
+            if (!volume) {
+                spdlog::error("target {} LUN {}: {}", tc.name, lun, volume.error().message);
+                return 1;
+            }
+            const auto g = (*volume)->geometry();
+            spdlog::info("target {} LUN {}: {} {} ({} blocks of {} bytes)", tc.name, lun,
+                         tc.luns[lun].volume.backend, tc.luns[lun].volume.arg, g.block_count,
+                         g.block_size_bytes);
+            scsi::LunConfig lun_config;
+            lun_config.volume = std::move(*volume);
+            target->add_lun(static_cast<std::uint32_t>(lun), std::move(lun_config));
+        }
+        targets.push_back(target);
+        // A target with portals of its own reports those in SendTargets; otherwise the
+        // answer names the portal the initiator connected to.
+        std::vector<std::string> addresses;
+        for (const auto& p : tc.portals)
+            addresses.push_back(to_string(p) + "," +
+                                std::to_string(portal_group.target_portal_group_tag));
+        portal_group.targets.push_back(
+            iscsi::TargetEntry{tc.name, tc.alias, target, std::move(addresses)});
+    }
+
+    // Every target is reachable on every portal (one portal group); the listen set is the
+    // global list plus any portal a target names.
+    net::Server server(portal_group, config.worker_threads);
+    std::vector<net::ListenAddress> listen;
+    auto add_listen = [&](const Portal& p) {
+        for (const auto& l : listen)
+            if (l.host == p.host && l.port == p.port) return;
+        listen.push_back(net::ListenAddress{p.host, p.port});
+    };
+    for (const auto& p : config.listen) add_listen(p);
+    for (const auto& tc : config.targets)
+        for (const auto& p : tc.portals) add_listen(p);
+    if (auto st = server.listen(listen); !st) {
+        spdlog::error("{}", st.error().message);
+        return 1;
+    }
+    const auto addresses = server.local_addresses();
+    for (const auto& tc : config.targets)
+        spdlog::info("ready: target {} with {} LUN(s) on {}", tc.name, tc.luns.size(),
+                     portal_list(addresses));
+
+    server.run();
+
+    spdlog::info("stopping: sessions closed, flushing volumes");
+    int status = 0;
+    for (const auto& t : targets) {
+        if (auto st = t->flush_all(); !st) {
+            spdlog::error("flush failed: {}", st.error().message);
+            status = 1;
+        }
+    }
+    spdlog::info("stopped");
+    return status;
+}
+
+}  // namespace itd::daemon

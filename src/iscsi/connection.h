@@ -1,0 +1,148 @@
+// One iSCSI connection, sans I/O: bytes from the socket go in through receive(), serialized
+// PDUs come out through take_output(), and SCSI commands leave through a CommandRunner whose
+// completions come back through on_scsi_done(). Nothing here touches a socket or a thread, so
+// a test drives it with scripted bytes.
+//
+//   [login] --Login Response T=1 NSG=FFP--> [full_feature] --Logout Response--> [closing]
+//      |                                          |                                 |
+//      +--login failure / bad PDU--> [closing] <--+--protocol error / shutdown------+
+//
+// In full feature phase (RFC 7143 4.2.2): non-immediate commands are delivered in CmdSN
+// order inside the window [ExpCmdSN, MaxCmdSN] and outside it are silently ignored; write data
+// arrives as immediate data, unsolicited Data-Out (InitialR2T=No) and Data-Out answering our
+// R2Ts; a command runs once it is delivered and has all its data; read data leaves as
+// Data-In PDUs with the status in the last one when there is no sense data.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "iscsi/login.h"
+#include "iscsi/pdu.h"
+#include "iscsi/pdu_reader.h"
+#include "iscsi/portal_group.h"
+#include "iscsi/scsi_task.h"
+
+namespace itd::iscsi {
+
+// Runs SCSI commands for a connection. run() must not complete inline: it arranges for
+// Connection::on_scsi_done(itt, result) to be called later on the connection's own thread.
+class CommandRunner {
+public:
+    virtual ~CommandRunner() = default;
+    virtual void run(scsi::Target& target, std::uint32_t itt, const scsi::Command& command) = 0;
+};
+
+class Connection {
+public:
+    Connection(PortalGroup& portal_group, CommandRunner& runner);
+    ~Connection();
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+
+    // Consumes bytes received from the socket. Stops early once the connection is closing.
+    void receive(std::span<const std::uint8_t> bytes);
+
+    // A SCSI command finished (on this connection's thread).
+    void on_scsi_done(std::uint32_t itt, const scsi::CommandResult& result);
+
+    // Serialized PDUs ready for the socket, in order.
+    bool has_output() const { return !output_.empty(); }
+    std::deque<std::vector<std::uint8_t>> take_output();
+
+    // True once the connection should close after its output has been sent.
+    bool closing() const { return phase_ == Phase::closing; }
+    // True while SCSI commands are still running (their buffers must outlive them).
+    bool has_running_commands() const;
+
+    // Ends the connection now (daemon shutdown, session reinstatement, socket loss).
+    void close();
+
+    // How another thread asks this connection to close (session reinstatement, shutdown);
+    // the I/O layer supplies it, since only it knows the connection's thread.
+    void set_close_hook(std::function<void()> hook) { close_hook_ = std::move(hook); }
+
+    const std::shared_ptr<Session>& session() const { return session_; }
+
+    // The portal this connection came in on, "host:port", for SendTargets answers when the
+    // target lists no addresses of its own (a wildcard listener).
+    void set_local_address(std::string address) { local_address_ = std::move(address); }
+
+private:
+    enum class Phase : std::uint8_t { login, full_feature, closing };
+
+    // Receiving.
+    void handle_pdu(Pdu pdu);
+    void handle_login_pdu(const Pdu& pdu);
+    void handle_full_feature_pdu(Pdu pdu);
+    void deliver(Queued queued);           // a PDU whose turn in CmdSN order has come
+    void deliver_in_order();               // delivers queued PDUs that are now in order
+    bool in_window(std::uint32_t cmd_sn);
+    LoginConfig login_config();
+    void handle_nop_out(const Pdu& pdu);
+    void handle_text(const Pdu& pdu);
+    void handle_logout(const Pdu& pdu);
+    void handle_task_management(const Pdu& pdu);
+
+    // SCSI (connection_scsi.cpp).
+    bool create_task(const Pdu& pdu);      // false: rejected
+    void handle_data_out(const Pdu& pdu);
+    void start_task(ScsiTask& task);       // delivered: ask for data, or run
+    void send_r2ts(ScsiTask& task);
+    void maybe_run(ScsiTask& task);
+    void send_read_data_and_status(ScsiTask& task, const scsi::CommandResult& result);
+
+    // Task management (connection_tmf.cpp).
+    void on_aborted_task_done(std::uint32_t itt);
+    void send_tmf_response(std::uint32_t itt, std::uint8_t response);
+    // Aborts the matching tasks; returns the ITTs of those still running.
+    std::vector<std::uint32_t> abort_tasks(std::uint32_t itt_or_reserved, std::uint64_t lun_field);
+
+    // Sending.
+    void send(Pdu pdu);
+    void send_reject(const Bhs& rejected, std::uint8_t reason);
+    void fill_response_sns(Bhs& bhs, bool advance_stat_sn);
+    std::uint32_t max_cmd_sn();
+    void protocol_error(const Bhs& bhs, std::uint8_t reason);
+
+    PortalGroup& portal_group_;
+    CommandRunner& runner_;
+    Phase phase_ = Phase::login;
+    PduReader reader_;
+    std::unique_ptr<Login> login_;
+    std::shared_ptr<Session> session_;
+    const TargetEntry* target_ = nullptr;  // normal sessions
+    SessionParams params_;
+
+    // Sequence numbers (RFC 7143 4.2.2). With one connection per session the connection
+    // keeps the session's CmdSN window too.
+    std::uint32_t stat_sn_ = 0;
+    std::uint32_t exp_cmd_sn_ = 0;
+    std::uint32_t last_max_cmd_sn_ = 0;
+    std::uint32_t next_ttt_ = 1;
+
+    // Non-immediate PDUs that arrived ahead of ExpCmdSN, waiting for their turn. A rejected
+    // SCSI command still holds its CmdSN slot (valid = false) so the window moves past it.
+    struct Queued {
+        Pdu pdu;
+        bool valid = true;
+    };
+    std::vector<Queued> out_of_order_;
+    std::unordered_map<std::uint32_t, std::unique_ptr<ScsiTask>> tasks_;  // by ITT
+    std::size_t running_ = 0;  // commands handed to the runner and not yet done
+    // A TMF waiting for aborted commands that were already running to finish.
+    std::vector<PendingTmf> pending_tmfs_;
+
+    std::function<void()> close_hook_;
+    std::string local_address_;
+    std::deque<std::vector<std::uint8_t>> output_;
+};
+
+}  // namespace itd::iscsi

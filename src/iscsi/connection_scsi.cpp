@@ -1,0 +1,297 @@
+// SCSI commands on a connection: write data collection (immediate data, unsolicited Data-Out,
+// R2T), handing complete commands to the SCSI core, and read data and status back
+// (RFC 7143 4.2.5, 11.3-11.8).
+#include <algorithm>
+
+#include "common/check.h"
+#include "iscsi/connection.h"
+
+namespace itd::iscsi {
+
+namespace {
+
+constexpr std::uint8_t kRejectProtocolError = 0x04;
+constexpr std::uint8_t kRejectInvalidPduField = 0x09;
+
+// The largest transfer one command may ask for. VPD B0 advertises less, so a well-behaved
+// initiator never comes near it; the bound keeps a hostile EDTL from reserving memory.
+constexpr std::uint32_t kMaxTransferBytes = 64u << 20;
+
+// RFC 7143 11.3.1: the task attribute in the low three bits of byte 1.
+scsi::TaskAttribute task_attribute(std::uint8_t flags) {
+    switch (flags & 0x07) {
+        case 2: return scsi::TaskAttribute::ordered;
+        case 3: return scsi::TaskAttribute::head_of_queue;
+        case 4: return scsi::TaskAttribute::aca;
+        default: return scsi::TaskAttribute::simple;  // 0 untagged, 1 simple
+    }
+}
+
+// The extended CDB AHS (RFC 7143 11.2.1.3, type 1) continues the CDB past byte 16.
+bool append_extended_cdb(const std::vector<std::uint8_t>& ahs, std::vector<std::uint8_t>& cdb) {
+    std::size_t pos = 0;
+    while (pos + 4 <= ahs.size()) {
+        const std::size_t length = load_be16(&ahs[pos]);
+        const std::uint8_t type = ahs[pos + 2];
+        // AHSLength counts the bytes after the type byte, reserved byte included.
+        const std::size_t body = pos + 3;
+        if (body + length > ahs.size()) return false;
+        if (type == 1 && length >= 1)
+            cdb.insert(cdb.end(), ahs.begin() + static_cast<std::ptrdiff_t>(body + 1),
+                       ahs.begin() + static_cast<std::ptrdiff_t>(body + length));
+        else if (type == 2)
+            return false;  // bidirectional commands are not supported
+        pos = (body + length + 3) & ~std::size_t{3};
+    }
+    return true;
+}
+
+}  // namespace
+
+bool Connection::create_task(const Pdu& pdu) {
+    const Bhs& bhs = pdu.bhs;
+    const std::uint32_t itt = bhs.itt();
+    if (itt == kReservedTag || tasks_.contains(itt)) {
+        send_reject(bhs, kRejectInvalidPduField);
+        return false;
+    }
+    auto task = std::make_unique<ScsiTask>();
+    task->itt = itt;
+    task->cmd_sn = bhs.cmd_sn();
+    task->lun_field = bhs.lun();
+    task->attribute = task_attribute(bhs.flags());
+    task->read = (bhs.flags() & flag::read) != 0;
+    task->write = (bhs.flags() & flag::write) != 0;
+    task->expected_length_bytes = (task->read || task->write) ? bhs.expected_data_transfer_length() : 0;
+    auto cdb = bhs.cdb();
+    task->cdb.assign(cdb.begin(), cdb.end());
+
+    const auto immediate_bytes = static_cast<std::uint32_t>(pdu.data.size());
+    const bool bad_length = task->expected_length_bytes > kMaxTransferBytes ||
+                            (task->read && task->write);
+    // Immediate data needs ImmediateData=Yes, a write, and fits in FirstBurstLength and EDTL
+    // (RFC 7143 4.2.5.1).
+    const bool bad_immediate =
+        immediate_bytes > 0 &&
+        (!task->write || !params_.immediate_data || immediate_bytes > params_.first_burst_bytes ||
+         immediate_bytes > task->expected_length_bytes);
+    // F=0 announces unsolicited Data-Out, allowed only with InitialR2T=No (RFC 7143 11.3.1).
+    const bool unsolicited_follows = !bhs.final_bit();
+    const bool bad_unsolicited =
+        unsolicited_follows && (!task->write || params_.initial_r2t ||
+                                immediate_bytes >= std::min(params_.first_burst_bytes,
+                                                            task->expected_length_bytes));
+    if (bad_length || bad_immediate || bad_unsolicited || !append_extended_cdb(pdu.ahs, task->cdb)) {
+        send_reject(bhs, bad_length ? kRejectInvalidPduField : kRejectProtocolError);
+        return false;
+    }
+
+    if (task->write) task->data_out.resize(task->expected_length_bytes);
+    if (task->read) task->data_in.resize(task->expected_length_bytes);
+    std::copy(pdu.data.begin(), pdu.data.end(), task->data_out.begin());
+    task->received_bytes = immediate_bytes;
+    task->unsolicited_next_offset = immediate_bytes;
+    task->unsolicited_done = !unsolicited_follows;
+    task->next_r2t_offset = immediate_bytes;
+    tasks_.emplace(itt, std::move(task));
+    return true;
+}
+
+void Connection::start_task(ScsiTask& task) {
+    task.delivered = true;
+    send_r2ts(task);
+    maybe_run(task);
+}
+
+void Connection::send_r2ts(ScsiTask& task) {
+    // R2Ts ask for the data after the unsolicited part, MaxBurstLength at a time, with at most
+    // MaxOutstandingR2T of them open (RFC 7143 4.2.5.2).
+    if (!task.delivered || !task.write || !task.unsolicited_done) return;
+    task.next_r2t_offset = std::max(task.next_r2t_offset, task.unsolicited_next_offset);
+    while (task.r2ts.size() < params_.max_outstanding_r2t &&
+           task.next_r2t_offset < task.expected_length_bytes) {
+        R2tState r2t;
+        r2t.ttt = next_ttt_++;
+        if (next_ttt_ == kReservedTag) next_ttt_ = 1;
+        r2t.offset_bytes = task.next_r2t_offset;
+        r2t.length_bytes =
+            std::min(params_.max_burst_bytes, task.expected_length_bytes - r2t.offset_bytes);
+        task.next_r2t_offset += r2t.length_bytes;
+
+        Pdu pdu;
+        pdu.bhs.set_opcode(Opcode::r2t);
+        pdu.bhs.set_flags(flag::final_bit);
+        pdu.bhs.set_lun(task.lun_field);
+        pdu.bhs.set_itt(task.itt);
+        pdu.bhs.set_ttt(r2t.ttt);
+        fill_response_sns(pdu.bhs, false);  // R2T carries StatSN but does not advance it
+        pdu.bhs.set_r2t_sn(task.next_r2t_sn++);
+        pdu.bhs.set_buffer_offset(r2t.offset_bytes);
+        pdu.bhs.set_desired_data_transfer_length(r2t.length_bytes);
+        send(std::move(pdu));
+        task.r2ts.push_back(r2t);
+    }
+}
+
+void Connection::handle_data_out(const Pdu& pdu) {
+    const Bhs& bhs = pdu.bhs;
+    auto it = tasks_.find(bhs.itt());
+    // Data for a command we never took (outside the window) or already aborted: drop it.
+    if (it == tasks_.end()) return;
+    ScsiTask& task = *it->second;
+    const auto length = static_cast<std::uint32_t>(pdu.data.size());
+    const std::uint32_t offset = bhs.buffer_offset();
+    if (!task.write || task.running || offset > task.expected_length_bytes ||
+        length > task.expected_length_bytes - offset)
+        return protocol_error(bhs, kRejectProtocolError);
+
+    if (bhs.ttt() == kReservedTag) {
+        // Unsolicited Data-Out: one sequence, in order, ending within FirstBurstLength
+        // (RFC 7143 4.2.5.1).
+        const std::uint32_t limit = std::min(params_.first_burst_bytes, task.expected_length_bytes);
+        if (task.unsolicited_done || offset != task.unsolicited_next_offset ||
+            bhs.data_sn() != task.unsolicited_next_data_sn || offset + length > limit)
+            return protocol_error(bhs, kRejectProtocolError);
+        std::copy(pdu.data.begin(), pdu.data.end(), task.data_out.begin() + offset);
+        task.received_bytes += length;
+        task.unsolicited_next_offset += length;
+        ++task.unsolicited_next_data_sn;
+        if (bhs.final_bit()) {
+            task.unsolicited_done = true;
+            send_r2ts(task);
+        }
+    } else {
+        // Solicited Data-Out answers one R2T: in order, DataSN counting from 0 within it
+        // (RFC 7143 11.7.4). At error recovery level 0 a gap cannot be repaired.
+        auto r2t = std::find_if(task.r2ts.begin(), task.r2ts.end(),
+                                [&](const R2tState& r) { return r.ttt == bhs.ttt(); });
+        if (r2t == task.r2ts.end() || offset != r2t->offset_bytes + r2t->received_bytes ||
+            bhs.data_sn() != r2t->next_data_sn ||
+            length > r2t->length_bytes - r2t->received_bytes)
+            return protocol_error(bhs, kRejectProtocolError);
+        std::copy(pdu.data.begin(), pdu.data.end(), task.data_out.begin() + offset);
+        task.received_bytes += length;
+        r2t->received_bytes += length;
+        ++r2t->next_data_sn;
+        if (bhs.final_bit()) {
+            if (r2t->received_bytes != r2t->length_bytes)
+                return protocol_error(bhs, kRejectProtocolError);
+            task.r2ts.erase(r2t);
+            send_r2ts(task);
+        }
+    }
+    maybe_run(task);
+}
+
+void Connection::maybe_run(ScsiTask& task) {
+    if (!task.delivered || task.running || !task.has_all_data() || task.aborted) return;
+    if (task.write && (!task.unsolicited_done || !task.r2ts.empty())) return;
+    task.running = true;
+    ++running_;
+    scsi::Command command;
+    command.nexus = session_->nexus;
+    command.lun_field = task.lun_field;
+    command.cdb = task.cdb;
+    command.attribute = task.attribute;
+    command.data_out = task.data_out;
+    command.data_in = task.data_in;
+    runner_.run(*target_->scsi, task.itt, command);
+}
+
+void Connection::on_scsi_done(std::uint32_t itt, const scsi::CommandResult& result) {
+    auto it = tasks_.find(itt);
+    ITD_CHECK(it != tasks_.end() && it->second->running);
+    ITD_CHECK(running_ > 0);
+    --running_;
+    ScsiTask& task = *it->second;
+    task.running = false;
+    if (phase_ == Phase::closing) {
+        tasks_.erase(it);
+        return;
+    }
+    if (task.aborted) {
+        // RFC 7143 4.2.3.? : an aborted command gets no response; the TMF that aborted it
+        // answers once every command it waits for is done.
+        tasks_.erase(it);
+        on_aborted_task_done(itt);
+        return;
+    }
+    send_read_data_and_status(task, result);
+    tasks_.erase(it);
+}
+
+void Connection::send_read_data_and_status(ScsiTask& task, const scsi::CommandResult& result) {
+    ITD_CHECK(result.data_in_bytes <= task.data_in.size());
+    // Residuals (RFC 7143 11.4.5): what the CDB asked to move against what the initiator
+    // expected to move.
+    const std::uint64_t wanted = result.transfer_bytes;
+    const std::uint64_t expected = task.expected_length_bytes;
+    std::uint8_t residual_flags = 0;
+    std::uint32_t residual = 0;
+    if (wanted > expected) {
+        residual_flags = flag::overflow;
+        residual = static_cast<std::uint32_t>(std::min<std::uint64_t>(wanted - expected, UINT32_MAX));
+    } else if (wanted < expected) {
+        residual_flags = flag::underflow;
+        residual = static_cast<std::uint32_t>(expected - wanted);
+    }
+    const bool status_in_data = result.status == scsi::Status::good && result.sense_bytes == 0;
+
+    std::uint32_t data_sn = 0;
+    const std::uint32_t total = result.data_in_bytes;
+    const std::uint32_t segment = params_.initiator_max_recv_data_segment_bytes;
+    std::uint32_t burst_used = 0;
+    for (std::uint32_t offset = 0; offset < total;) {
+        const std::uint32_t length = std::min(segment, total - offset);
+        const bool last = offset + length == total;
+        burst_used += length;
+        Pdu pdu;
+        pdu.bhs.set_opcode(Opcode::data_in);
+        std::uint8_t flags = 0;
+        // F closes each Data-In sequence, which MaxBurstLength bounds (RFC 7143 11.7.1).
+        if (last || burst_used + segment > params_.max_burst_bytes) {
+            flags |= flag::final_bit;
+            burst_used = 0;
+        }
+        pdu.bhs.set_lun(task.lun_field);
+        pdu.bhs.set_itt(task.itt);
+        pdu.bhs.set_ttt(kReservedTag);
+        pdu.bhs.set_data_sn(data_sn++);
+        pdu.bhs.set_buffer_offset(offset);
+        if (last && status_in_data) {
+            flags |= flag::status | residual_flags;
+            pdu.bhs.set_byte3(static_cast<std::uint8_t>(result.status));
+            pdu.bhs.set_residual_count(residual);
+            fill_response_sns(pdu.bhs, true);
+        } else {
+            pdu.bhs.set_exp_cmd_sn(exp_cmd_sn_);
+            pdu.bhs.set_max_cmd_sn(max_cmd_sn());
+        }
+        pdu.bhs.set_flags(flags);
+        auto first = task.data_in.begin() + offset;
+        pdu.data.assign(first, first + length);
+        send(std::move(pdu));
+        offset += length;
+    }
+    if (total > 0 && status_in_data) return;
+
+    Pdu response;
+    response.bhs.set_opcode(Opcode::scsi_response);
+    response.bhs.set_flags(flag::final_bit | residual_flags);
+    response.bhs.set_byte2(0x00);  // command completed at target
+    response.bhs.set_byte3(static_cast<std::uint8_t>(result.status));
+    response.bhs.set_itt(task.itt);
+    fill_response_sns(response.bhs, true);
+    // ExpDataSN counts the Data-In and R2T PDUs sent for the command (RFC 7143 11.4.8).
+    response.bhs.set_exp_data_sn(task.read ? data_sn : task.next_r2t_sn);
+    response.bhs.set_residual_count(residual);
+    if (result.sense_bytes > 0) {
+        // RFC 7143 11.4.7: SenseLength, then the sense data.
+        response.data.resize(2 + result.sense_bytes);
+        store_be16(response.data.data(), result.sense_bytes);
+        std::copy_n(result.sense.begin(), result.sense_bytes, response.data.begin() + 2);
+    }
+    send(std::move(response));
+}
+
+}  // namespace itd::iscsi

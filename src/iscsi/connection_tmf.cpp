@@ -1,0 +1,120 @@
+// Task management on a connection (RFC 7143 11.5-11.6, SAM-5 7). An aborted command that is
+// still running cannot be pulled back from the volume, so the TMF response waits until it has
+// finished: once the initiator hears "function complete", no aborted command writes again.
+#include <algorithm>
+
+#include "iscsi/connection.h"
+#include "iscsi/sn.h"
+#include "scsi/lun_address.h"
+
+namespace itd::iscsi {
+
+namespace {
+
+// TMF functions (RFC 7143 11.5.1) and responses (11.6.1).
+constexpr std::uint8_t kAbortTask = 1;
+constexpr std::uint8_t kAbortTaskSet = 2;
+constexpr std::uint8_t kClearTaskSet = 3;
+constexpr std::uint8_t kLogicalUnitReset = 5;
+constexpr std::uint8_t kTaskReassign = 8;
+
+constexpr std::uint8_t kFunctionComplete = 0;
+constexpr std::uint8_t kTaskDoesNotExist = 1;
+constexpr std::uint8_t kLunDoesNotExist = 2;
+constexpr std::uint8_t kReassignNotSupported = 4;
+constexpr std::uint8_t kFunctionNotSupported = 5;
+
+}  // namespace
+
+std::vector<std::uint32_t> Connection::abort_tasks(std::uint32_t itt, std::uint64_t lun_field) {
+    std::vector<std::uint32_t> running;
+    for (auto it = tasks_.begin(); it != tasks_.end();) {
+        ScsiTask& task = *it->second;
+        const bool match = itt != kReservedTag ? task.itt == itt : task.lun_field == lun_field;
+        if (!match) {
+            ++it;
+            continue;
+        }
+        if (task.running) {
+            task.aborted = true;
+            running.push_back(task.itt);
+            ++it;
+        } else {
+            it = tasks_.erase(it);
+        }
+    }
+    // Aborted commands still queued for their CmdSN keep their slot, but do nothing.
+    for (auto& q : out_of_order_) {
+        if (q.pdu.bhs.opcode() != Opcode::scsi_command) continue;
+        if (itt != kReservedTag ? q.pdu.bhs.itt() == itt : q.pdu.bhs.lun() == lun_field)
+            q.valid = false;
+    }
+    return running;
+}
+
+void Connection::handle_task_management(const Pdu& pdu) {
+    const Bhs& bhs = pdu.bhs;
+    const std::uint8_t function = bhs.function();
+    std::vector<std::uint32_t> waiting;
+    switch (function) {
+        case kAbortTask: {
+            const std::uint32_t ref = bhs.referenced_task_tag();
+            const bool known = tasks_.contains(ref) ||
+                               std::any_of(out_of_order_.begin(), out_of_order_.end(),
+                                           [&](const Queued& q) {
+                                               return q.valid && q.pdu.bhs.itt() == ref;
+                                           });
+            if (!known) {
+                // RFC 7143 11.6.1 b/c: a task that already finished (its RefCmdSN is behind
+                // this request) counts as aborted; one never received does not exist.
+                const bool finished = sn_lt(bhs.ref_cmd_sn(), bhs.cmd_sn());
+                return send_tmf_response(bhs.itt(), finished ? kFunctionComplete : kTaskDoesNotExist);
+            }
+            waiting = abort_tasks(ref, 0);
+            break;
+        }
+        case kAbortTaskSet:
+        case kClearTaskSet:
+            waiting = abort_tasks(kReservedTag, bhs.lun());
+            break;
+        case kLogicalUnitReset: {
+            const auto lun = scsi::decode_lun(bhs.lun());
+            if (!lun || !target_->scsi->has_lun(*lun))
+                return send_tmf_response(bhs.itt(), kLunDoesNotExist);
+            waiting = abort_tasks(kReservedTag, bhs.lun());
+            target_->scsi->reset_lun(*lun, session_->nexus);
+            break;
+        }
+        case kTaskReassign:
+            // Needs error recovery level 2.
+            return send_tmf_response(bhs.itt(), kReassignNotSupported);
+        default:
+            return send_tmf_response(bhs.itt(), kFunctionNotSupported);
+    }
+    if (waiting.empty()) return send_tmf_response(bhs.itt(), kFunctionComplete);
+    pending_tmfs_.push_back(PendingTmf{bhs.itt(), std::move(waiting)});
+}
+
+void Connection::on_aborted_task_done(std::uint32_t itt) {
+    for (auto it = pending_tmfs_.begin(); it != pending_tmfs_.end();) {
+        std::erase(it->waiting_for, itt);
+        if (it->waiting_for.empty()) {
+            send_tmf_response(it->itt, kFunctionComplete);
+            it = pending_tmfs_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+}
+
+void Connection::send_tmf_response(std::uint32_t itt, std::uint8_t response) {
+    Pdu reply;
+    reply.bhs.set_opcode(Opcode::task_mgmt_response);
+    reply.bhs.set_flags(flag::final_bit);
+    reply.bhs.set_byte2(response);
+    reply.bhs.set_itt(itt);
+    fill_response_sns(reply.bhs, true);
+    send(std::move(reply));
+}
+
+}  // namespace itd::iscsi

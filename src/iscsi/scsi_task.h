@@ -1,0 +1,59 @@
+// The transport state of one SCSI command on a connection: its CDB, its buffers, and where
+// its write data stands (RFC 7143 4.2.5: immediate data, the unsolicited Data-Out sequence,
+// and one sequence per R2T).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "scsi/command.h"
+
+namespace itd::iscsi {
+
+// One outstanding R2T: the burst it asked for and how much of it has arrived.
+struct R2tState {
+    std::uint32_t ttt = 0;
+    std::uint32_t offset_bytes = 0;
+    std::uint32_t length_bytes = 0;
+    std::uint32_t received_bytes = 0;
+    std::uint32_t next_data_sn = 0;
+};
+
+struct ScsiTask {
+    std::uint32_t itt = 0;
+    std::uint32_t cmd_sn = 0;
+    std::uint64_t lun_field = 0;
+    std::vector<std::uint8_t> cdb;  // 6 to 16 bytes, more with an extended-CDB AHS
+    scsi::TaskAttribute attribute = scsi::TaskAttribute::simple;
+    bool read = false;
+    bool write = false;
+    std::uint32_t expected_length_bytes = 0;  // EDTL
+
+    std::vector<std::uint8_t> data_out;  // EDTL bytes when write
+    std::vector<std::uint8_t> data_in;   // EDTL bytes when read
+
+    // Write data bookkeeping. The unsolicited part is immediate data plus the unsolicited
+    // Data-Out sequence; its end is known once a PDU with the F bit closes it.
+    std::uint32_t received_bytes = 0;
+    bool unsolicited_done = true;
+    std::uint32_t unsolicited_next_offset = 0;
+    std::uint32_t unsolicited_next_data_sn = 0;
+    std::uint32_t next_r2t_offset = 0;  // first byte no R2T has asked for yet
+    std::uint32_t next_r2t_sn = 0;
+    std::vector<R2tState> r2ts;         // outstanding
+
+    bool delivered = false;  // its turn in CmdSN order has come
+    bool running = false;    // handed to the SCSI core
+    bool aborted = false;    // a TMF aborted it while running: drop its response
+
+    bool has_all_data() const { return !write || received_bytes == expected_length_bytes; }
+};
+
+// A task management request answered once the commands it aborted have finished running.
+struct PendingTmf {
+    std::uint32_t itt = 0;
+    std::vector<std::uint32_t> waiting_for;  // ITTs still running
+};
+
+}  // namespace itd::iscsi

@@ -1,0 +1,129 @@
+#include "net/socket_connection.h"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+
+namespace itd::net {
+
+namespace asio = boost::asio;
+
+namespace {
+constexpr std::size_t kReadBufferBytes = 256 * 1024;
+// Above this much unsent output we stop reading until the client catches up.
+constexpr std::size_t kMaxQueuedOutputBytes = 32u << 20;
+}  // namespace
+
+SocketConnection::SocketConnection(asio::ip::tcp::socket socket, iscsi::PortalGroup& portal_group,
+                                   OnClosed on_closed, std::atomic<int>& live)
+    : socket_(std::move(socket)),
+      connection_(portal_group, *this),
+      on_closed_(std::move(on_closed)),
+      live_(live),
+      read_buffer_(kReadBufferBytes) {
+    ++live_;
+}
+
+SocketConnection::~SocketConnection() { --live_; }
+
+void SocketConnection::start() {
+    boost::system::error_code ec;
+    socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+    auto local = socket_.local_endpoint(ec);
+    if (!ec) {
+        const auto addr = local.address();
+        std::string text = addr.is_v6() && !addr.to_v6().is_v4_mapped()
+                               ? "[" + addr.to_string() + "]"
+                               : (addr.is_v6() ? asio::ip::make_address_v4(asio::ip::v4_mapped,
+                                                                           addr.to_v6())
+                                                     .to_string()
+                                               : addr.to_string());
+        connection_.set_local_address(text + ":" + std::to_string(local.port()));
+    }
+    std::weak_ptr<SocketConnection> weak = shared_from_this();
+    connection_.set_close_hook([weak] {
+        if (auto self = weak.lock()) self->close_from_anywhere();
+    });
+    read_more();
+}
+
+void SocketConnection::close_from_anywhere() {
+    asio::post(socket_.get_executor(), [self = shared_from_this()] {
+        self->connection_.close();
+        self->close_now();
+    });
+}
+
+void SocketConnection::run(scsi::Target& target, std::uint32_t itt, const scsi::Command& command) {
+    // The SCSI core may finish on its own thread (file I/O pool) or inline; either way the
+    // result comes back to this socket's thread, and never inside this call.
+    target.execute(command, [self = shared_from_this(), itt](scsi::CommandResult result) {
+        asio::post(self->socket_.get_executor(), [self, itt, result] {
+            self->connection_.on_scsi_done(itt, result);
+            self->pump();
+        });
+    });
+}
+
+void SocketConnection::read_more() {
+    if (reading_ || socket_closed_ || connection_.closing()) return;
+    if (queued_bytes_ > kMaxQueuedOutputBytes) return;  // resumed by pump()
+    reading_ = true;
+    socket_.async_read_some(
+        asio::buffer(read_buffer_),
+        [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+            self->reading_ = false;
+            if (ec) {
+                self->connection_.close();
+                self->close_now();
+                return;
+            }
+            self->connection_.receive(std::span(self->read_buffer_.data(), n));
+            self->pump();
+            self->read_more();
+        });
+}
+
+void SocketConnection::pump() {
+    if (socket_closed_) return;
+    while (connection_.has_output()) {
+        for (auto& buf : connection_.take_output()) {
+            queued_bytes_ += buf.size();
+            writing_.push_back(std::move(buf));
+        }
+    }
+    if (!write_in_flight_ && !writing_.empty()) {
+        write_in_flight_ = true;
+        // One gather write for everything queued so far.
+        auto batch = std::make_shared<std::deque<std::vector<std::uint8_t>>>(std::move(writing_));
+        writing_.clear();
+        std::vector<asio::const_buffer> buffers;
+        buffers.reserve(batch->size());
+        for (const auto& b : *batch) buffers.emplace_back(asio::buffer(b));
+        asio::async_write(socket_, buffers,
+                          [self = shared_from_this(), batch](boost::system::error_code ec,
+                                                             std::size_t n) {
+                              self->write_in_flight_ = false;
+                              self->queued_bytes_ -= n;
+                              if (ec) {
+                                  self->connection_.close();
+                                  self->close_now();
+                                  return;
+                              }
+                              self->pump();
+                              self->read_more();
+                          });
+        return;
+    }
+    if (!write_in_flight_ && connection_.closing()) close_now();
+}
+
+void SocketConnection::close_now() {
+    if (socket_closed_) return;
+    socket_closed_ = true;
+    boost::system::error_code ec;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
+    if (on_closed_) on_closed_(this);
+}
+
+}  // namespace itd::net

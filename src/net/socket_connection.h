@@ -1,0 +1,54 @@
+// One accepted TCP socket driving one iscsi::Connection: reads feed the connection, its output
+// goes out in gather writes, and SCSI commands it issues complete back on this socket's
+// thread. Reading pauses while too much output is queued, so a client that does not read
+// cannot make us buffer without bound.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "iscsi/connection.h"
+
+namespace itd::net {
+
+class SocketConnection : public std::enable_shared_from_this<SocketConnection>,
+                         private iscsi::CommandRunner {
+public:
+    using OnClosed = std::function<void(SocketConnection*)>;
+
+    // live counts the connection objects that exist (the server waits for it to reach zero
+    // on stop, so that no command still runs against a volume).
+    SocketConnection(boost::asio::ip::tcp::socket socket, iscsi::PortalGroup& portal_group,
+                     OnClosed on_closed, std::atomic<int>& live);
+    ~SocketConnection() override;
+
+    void start();
+    boost::asio::any_io_executor executor() { return socket_.get_executor(); }
+    // Closes the connection from any thread.
+    void close_from_anywhere();
+
+private:
+    void run(scsi::Target& target, std::uint32_t itt, const scsi::Command& command) override;
+    void read_more();
+    void pump();
+    void close_now();
+
+    boost::asio::ip::tcp::socket socket_;
+    iscsi::Connection connection_;
+    OnClosed on_closed_;
+    std::atomic<int>& live_;
+    std::vector<std::uint8_t> read_buffer_;
+    std::deque<std::vector<std::uint8_t>> writing_;  // buffers of the write in flight
+    std::size_t queued_bytes_ = 0;
+    bool reading_ = false;
+    bool write_in_flight_ = false;
+    bool socket_closed_ = false;
+};
+
+}  // namespace itd::net

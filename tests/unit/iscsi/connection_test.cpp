@@ -1,0 +1,359 @@
+#include <gtest/gtest.h>
+
+#include <numeric>
+#include <random>
+
+#include "connection_harness.h"
+
+namespace itd::iscsi::testing {
+namespace {
+
+constexpr std::uint8_t kRead10 = 0x28;
+constexpr std::uint8_t kWrite10 = 0x2a;
+constexpr std::uint8_t kTestUnitReady = 0x00;
+
+std::vector<std::uint8_t> random_bytes(std::size_t n, unsigned seed) {
+    std::mt19937 rng(seed);
+    std::vector<std::uint8_t> v(n);
+    for (auto& b : v) b = static_cast<std::uint8_t>(rng());
+    return v;
+}
+
+// Clears the power-on unit attention with one TEST UNIT READY.
+void clear_unit_attention(Harness& h) {
+    std::array<std::uint8_t, 6> tur{kTestUnitReady};
+    h.feed(wire(scsi_command(h, 0x77, tur, 0, 0)));
+    auto out = h.sent();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].bhs.opcode(), Opcode::scsi_response);
+}
+
+// Reads back blocks and returns the data from the Data-In PDUs, checking their order.
+std::vector<std::uint8_t> read_blocks(Harness& h, std::uint32_t itt, std::uint32_t lba,
+                                      std::uint16_t blocks, std::uint32_t max_segment) {
+    auto cdb = rw10(kRead10, lba, blocks);
+    h.feed(wire(scsi_command(h, itt, cdb, flag::read, blocks * 512u)));
+    std::vector<std::uint8_t> data;
+    std::uint32_t expect_sn = 0;
+    for (const auto& pdu : h.sent()) {
+        EXPECT_EQ(pdu.bhs.opcode(), Opcode::data_in);
+        EXPECT_EQ(pdu.bhs.data_sn(), expect_sn++);
+        EXPECT_EQ(pdu.bhs.buffer_offset(), data.size());
+        EXPECT_LE(pdu.data.size(), max_segment);
+        data.insert(data.end(), pdu.data.begin(), pdu.data.end());
+        if (data.size() == blocks * 512u) {
+            EXPECT_TRUE(pdu.bhs.flags() & flag::status) << "status in the last Data-In";
+            EXPECT_EQ(pdu.bhs.byte3(), 0);
+        }
+    }
+    return data;
+}
+
+TEST(Connection, LoginThenTestUnitReadyReportsPowerOnOnce) {
+    Harness h;
+    login(h);
+    std::array<std::uint8_t, 6> tur{kTestUnitReady};
+    h.feed(wire(scsi_command(h, 1, tur, 0, 0)));
+    auto out = h.sent();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].bhs.opcode(), Opcode::scsi_response);
+    EXPECT_EQ(out[0].bhs.byte3(), 0x02);  // CHECK CONDITION
+    ASSERT_GE(out[0].data.size(), 2u + 13);
+    EXPECT_EQ(out[0].data[2 + 2] & 0x0f, 0x06);  // UNIT ATTENTION
+    EXPECT_EQ(out[0].data[2 + 12], 0x29);        // POWER ON, RESET...
+
+    h.feed(wire(scsi_command(h, 2, tur, 0, 0)));
+    out = h.sent();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].bhs.byte3(), 0x00);
+    EXPECT_EQ(out[0].bhs.itt(), 2u);
+    EXPECT_EQ(out[0].bhs.exp_cmd_sn(), h.cmd_sn);
+}
+
+// A write under InitialR2T=Yes without immediate data travels entirely in R2T bursts.
+TEST(Connection, WriteUnderR2tThenReadBackAcrossSegments) {
+    Harness h;
+    LoginOptions o;
+    o.immediate_data = "No";
+    o.max_burst = "16384";
+    login(h, o);
+    clear_unit_attention(h);
+
+    const std::uint16_t blocks = 100;  // 51200 bytes: four bursts, the last one short
+    auto payload = random_bytes(blocks * 512u, 1);
+    auto cdb = rw10(kWrite10, 8, blocks);
+    h.feed(wire(scsi_command(h, 10, cdb, flag::write, blocks * 512u)));
+    std::uint32_t offset = 0;
+    for (int burst = 0; burst < 10 && offset < payload.size(); ++burst) {
+        auto out = h.sent();
+        ASSERT_EQ(out.size(), 1u);
+        ASSERT_EQ(out[0].bhs.opcode(), Opcode::r2t);
+        EXPECT_EQ(out[0].bhs.r2t_sn(), static_cast<std::uint32_t>(burst));
+        EXPECT_EQ(out[0].bhs.buffer_offset(), offset);
+        const std::uint32_t length = out[0].bhs.desired_data_transfer_length();
+        EXPECT_LE(length, 16384u);
+        // Answer in 8 KiB Data-Out PDUs (the target's receive limit during this test).
+        std::uint32_t sn = 0;
+        for (std::uint32_t done = 0; done < length;) {
+            const std::uint32_t n = std::min(8192u, length - done);
+            std::vector<std::uint8_t> chunk(payload.begin() + offset + done,
+                                            payload.begin() + offset + done + n);
+            h.feed(wire(data_out(10, out[0].bhs.ttt(), sn++, offset + done, done + n == length), chunk));
+            done += n;
+        }
+        offset += length;
+    }
+    auto out = h.sent();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].bhs.opcode(), Opcode::scsi_response);
+    EXPECT_EQ(out[0].bhs.byte3(), 0x00);
+
+    EXPECT_EQ(read_blocks(h, 11, 8, blocks, 8192), payload);
+}
+
+// Immediate data plus unsolicited Data-Out (InitialR2T=No) up to FirstBurstLength, then R2T.
+TEST(Connection, WriteWithImmediateAndUnsolicitedData) {
+    Harness h;
+    LoginOptions o;
+    o.initial_r2t = "No";
+    o.first_burst = "16384";
+    login(h, o);
+    clear_unit_attention(h);
+
+    const std::uint16_t blocks = 64;  // 32 KiB: 8 KiB immediate, 8 KiB unsolicited, 16 KiB R2T
+    auto payload = random_bytes(blocks * 512u, 2);
+    auto cdb = rw10(kWrite10, 0, blocks);
+    std::vector<std::uint8_t> immediate(payload.begin(), payload.begin() + 8192);
+    h.feed(wire(scsi_command(h, 20, cdb, flag::write, blocks * 512u, false), immediate));
+    std::vector<std::uint8_t> unsolicited(payload.begin() + 8192, payload.begin() + 16384);
+    h.feed(wire(data_out(20, kReservedTag, 0, 8192, true), unsolicited));
+    auto out = h.sent();
+    ASSERT_EQ(out.size(), 1u);
+    ASSERT_EQ(out[0].bhs.opcode(), Opcode::r2t);
+    EXPECT_EQ(out[0].bhs.buffer_offset(), 16384u);
+    EXPECT_EQ(out[0].bhs.desired_data_transfer_length(), 16384u);
+    const std::uint32_t ttt = out[0].bhs.ttt();
+    h.feed(wire(data_out(20, ttt, 0, 16384, false),
+                std::vector<std::uint8_t>(payload.begin() + 16384, payload.begin() + 24576)));
+    h.feed(wire(data_out(20, ttt, 1, 24576, true),
+                std::vector<std::uint8_t>(payload.begin() + 24576, payload.end())));
+    out = h.sent();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].bhs.opcode(), Opcode::scsi_response);
+    EXPECT_EQ(out[0].bhs.byte3(), 0x00);
+    EXPECT_EQ(read_blocks(h, 21, 0, blocks, 8192), payload);
+}
+
+// Commands run in CmdSN order whatever order they arrive in (RFC 7143 4.2.2.1).
+TEST(Connection, CommandsRunInCmdSnOrder) {
+    Harness h;
+    login(h);
+    clear_unit_attention(h);
+    auto first = random_bytes(512, 3);
+    auto second = random_bytes(512, 4);
+    auto cdb = rw10(kWrite10, 5, 1);
+    auto a = scsi_command(h, 30, cdb, flag::write, 512);  // CmdSN n
+    auto b = scsi_command(h, 31, cdb, flag::write, 512);  // CmdSN n+1, same block
+    h.feed(wire(b, second));
+    EXPECT_TRUE(h.sent().empty()) << "n+1 must wait for n";
+    h.feed(wire(a, first));
+    auto out = h.sent();
+    ASSERT_EQ(out.size(), 2u);
+    EXPECT_EQ(out[0].bhs.itt(), 30u);
+    EXPECT_EQ(out[1].bhs.itt(), 31u);
+    EXPECT_EQ(read_blocks(h, 32, 5, 1, 8192), second) << "the later CmdSN wrote last";
+}
+
+TEST(Connection, CommandOutsideWindowIsIgnored) {
+    Harness h;
+    auto resp = login(h);
+    clear_unit_attention(h);
+    std::array<std::uint8_t, 6> tur{kTestUnitReady};
+    Bhs too_high = scsi_command(h, 40, tur, 0, 0);
+    h.cmd_sn--;  // the command is ignored, so the initiator's next CmdSN stays the same
+    too_high.set_cmd_sn(too_high.cmd_sn() + 100000);
+    h.feed(wire(too_high));
+    EXPECT_TRUE(h.sent().empty());
+    Bhs too_low = scsi_command(h, 41, tur, 0, 0);
+    h.cmd_sn--;
+    too_low.set_cmd_sn(too_low.cmd_sn() - 1);
+    h.feed(wire(too_low));
+    EXPECT_TRUE(h.sent().empty());
+    h.feed(wire(scsi_command(h, 42, tur, 0, 0)));
+    auto out = h.sent();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].bhs.itt(), 42u);
+    EXPECT_FALSE(h.conn->closing());
+}
+
+TEST(Connection, WrongDataSnRejectsAndCloses) {
+    Harness h;
+    LoginOptions o;
+    o.immediate_data = "No";
+    login(h, o);
+    clear_unit_attention(h);
+    auto cdb = rw10(kWrite10, 0, 2);
+    h.feed(wire(scsi_command(h, 50, cdb, flag::write, 1024)));
+    auto out = h.sent();
+    ASSERT_EQ(out.size(), 1u);
+    ASSERT_EQ(out[0].bhs.opcode(), Opcode::r2t);
+    std::vector<std::uint8_t> half(512, 0xab);
+    h.feed(wire(data_out(50, out[0].bhs.ttt(), 0, 0, false), half));
+    h.feed(wire(data_out(50, out[0].bhs.ttt(), 0, 512, true), half));  // DataSN should be 1
+    out = h.sent();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].bhs.opcode(), Opcode::reject);
+    EXPECT_TRUE(h.conn->closing());
+}
+
+TEST(Connection, UnknownOpcodeIsRejectedAndSessionGoesOn) {
+    Harness h;
+    login(h);
+    Bhs bogus;
+    bogus.bytes()[0] = 0x1c;  // not an initiator opcode
+    bogus.set_itt(60);
+    h.feed(wire(bogus));
+    auto out = h.sent();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].bhs.opcode(), Opcode::reject);
+    EXPECT_EQ(out[0].bhs.byte2(), 0x05);
+    ASSERT_EQ(out[0].data.size(), kBhsBytes);
+    EXPECT_EQ(out[0].data[0], 0x1c);
+    EXPECT_FALSE(h.conn->closing());
+    clear_unit_attention(h);
+}
+
+TEST(Connection, LoginInFullFeaturePhaseCloses) {
+    Harness h;
+    login(h);
+    Bhs again;
+    again.set_opcode(Opcode::login_request, true);
+    again.set_flags(flag::transit | (1 << 2) | 3);
+    h.feed(wire(again));
+    EXPECT_TRUE(h.conn->closing());
+}
+
+TEST(Connection, OversizedDataSegmentCloses) {
+    Harness h;
+    login(h);
+    Bhs nop;
+    nop.set_opcode(Opcode::nop_out, true);
+    nop.set_flags(flag::final_bit);
+    nop.set_itt(70);
+    nop.set_ttt(kReservedTag);
+    nop.set_data_segment_length(16u << 20);  // beyond any MaxRecvDataSegmentLength
+    std::vector<std::uint8_t> raw(nop.bytes().begin(), nop.bytes().end());
+    h.conn->receive(raw);
+    EXPECT_TRUE(h.conn->closing());
+}
+
+TEST(Connection, NopOutIsEchoed) {
+    Harness h;
+    login(h);
+    Bhs nop;
+    nop.set_opcode(Opcode::nop_out, true);
+    nop.set_flags(flag::final_bit);
+    nop.set_itt(80);
+    nop.set_ttt(kReservedTag);
+    nop.set_cmd_sn(h.cmd_sn);
+    std::vector<std::uint8_t> ping = {'p', 'i', 'n', 'g', '!'};
+    h.feed(wire(nop, ping));
+    auto out = h.sent();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].bhs.opcode(), Opcode::nop_in);
+    EXPECT_EQ(out[0].bhs.itt(), 80u);
+    EXPECT_EQ(out[0].data, ping);
+}
+
+TEST(Connection, DiscoverySessionAnswersSendTargetsAndRefusesScsi) {
+    Harness h;
+    LoginOptions o;
+    o.session_type = "Discovery";
+    login(h, o);
+    Bhs req;
+    req.set_opcode(Opcode::text_request, true);
+    req.set_flags(flag::final_bit);
+    req.set_itt(90);
+    req.set_ttt(kReservedTag);
+    req.set_cmd_sn(h.cmd_sn);
+    h.feed(wire(req, text({{"SendTargets", "All"}})));
+    auto out = h.sent();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].bhs.opcode(), Opcode::text_response);
+    EXPECT_EQ(text_value(out[0].data, "TargetName"), kTargetName);
+    EXPECT_EQ(text_value(out[0].data, "TargetAddress"), "127.0.0.1:3260,1");
+
+    std::array<std::uint8_t, 6> tur{kTestUnitReady};
+    h.feed(wire(scsi_command(h, 91, tur, 0, 0)));
+    out = h.sent();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].bhs.opcode(), Opcode::reject);
+}
+
+TEST(Connection, ByteAtATimeSessionWorks) {
+    Harness h;
+    login(h);
+    clear_unit_attention(h);
+    auto payload = random_bytes(4096, 5);
+    auto cdb = rw10(kWrite10, 100, 8);
+    h.feed(wire(scsi_command(h, 100, cdb, flag::write, 4096), payload), true);
+    auto out = h.sent();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].bhs.byte3(), 0x00);
+    EXPECT_EQ(read_blocks(h, 101, 100, 8, 8192), payload);
+}
+
+TEST(Connection, ResidualsFollowTheCdb) {
+    Harness h;
+    login(h);
+    clear_unit_attention(h);
+    // READ(10) of one block with EDTL 10000: underflow of 10000 - 512.
+    auto cdb = rw10(kRead10, 0, 1);
+    h.feed(wire(scsi_command(h, 110, cdb, flag::read, 10000)));
+    auto out = h.sent();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].data.size(), 512u);
+    EXPECT_TRUE(out[0].bhs.flags() & flag::underflow);
+    EXPECT_EQ(out[0].bhs.residual_count(), 10000u - 512);
+    // READ(10) of two blocks with EDTL one block: overflow of one block.
+    cdb = rw10(kRead10, 0, 2);
+    h.feed(wire(scsi_command(h, 111, cdb, flag::read, 512)));
+    out = h.sent();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_TRUE(out[0].bhs.flags() & flag::overflow);
+    EXPECT_EQ(out[0].bhs.residual_count(), 512u);
+}
+
+TEST(Connection, LogoutClosesAfterResponse) {
+    Harness h;
+    login(h);
+    Bhs req;
+    req.set_opcode(Opcode::logout_request, true);
+    req.set_flags(flag::final_bit);
+    req.set_itt(120);
+    req.set_cmd_sn(h.cmd_sn);
+    h.feed(wire(req));
+    auto out = h.sent();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].bhs.opcode(), Opcode::logout_response);
+    EXPECT_EQ(out[0].bhs.byte2(), 0);
+    EXPECT_TRUE(h.conn->closing());
+}
+
+TEST(Connection, SessionReinstatementClosesTheOldConnection) {
+    Harness h;
+    bool old_closed = false;
+    h.conn->set_close_hook([&] { old_closed = true; });
+    login(h);
+    Connection second(h.portal_group, h);
+    // Same initiator and ISID, TSIH 0: the old session is reinstated (RFC 7143 6.3.5).
+    std::swap(h.conn, *reinterpret_cast<std::unique_ptr<Connection>*>(&h.conn));
+    auto fresh = std::make_unique<Connection>(h.portal_group, h);
+    auto old = std::exchange(h.conn, std::move(fresh));
+    login(h);
+    EXPECT_TRUE(old_closed);
+    EXPECT_EQ(h.portal_group.sessions.size(), 1u);
+}
+
+}  // namespace
+}  // namespace itd::iscsi::testing
