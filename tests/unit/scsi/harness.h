@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/check.h"
+#include "common/endian.h"
 #include "scsi/sense.h"
 #include "scsi/target.h"
 #include "volume/memory/memory_volume.h"
