@@ -213,13 +213,33 @@ TEST(ReadCapacity, TenPmiAndLargeVolumes) {
     Harness h(kBlocks);
     EXPECT_TRUE(h.run({0x25, 0, 0, 0, 0, 1, 0, 0, 0, 0}, 8).is(SenseReason::invalid_field_in_cdb));
     EXPECT_TRUE(h.run({0x25, 0, 0, 0, 0, 1, 0, 0, 1, 0}, 8).good());
-    // 2^32 + 16 blocks of 512 bytes: READ CAPACITY(10) says FFFFFFFFh.
-    Harness big((1ull << 32) + 16);
-    Reply r = big.run({0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 8);
+    // 2^32 + 16 blocks of 512 bytes: READ CAPACITY(10) says FFFFFFFFh. The volume only has a
+    // geometry; these commands never touch data.
+    class HugeVolume : public volume::Volume {
+    public:
+        volume::Geometry geometry() const override { return {512, (1ull << 32) + 16}; }
+        void read(std::uint64_t, std::span<std::uint8_t>, volume::Completion d) override {
+            d({});
+        }
+        void write(std::uint64_t, std::span<const std::uint8_t>, volume::WriteFlags,
+                   volume::Completion d) override {
+            d({});
+        }
+        void flush(volume::Completion d) override { d({}); }
+        bool has_volatile_cache() const override { return false; }
+    };
+    LunConfig cfg;
+    cfg.volume = std::make_shared<HugeVolume>();
+    h.target.add_lun(2, std::move(cfg));
+    const std::uint64_t lun2 = 0x0002000000000000ull;
+    h.run({0x00, 0, 0, 0, 0, 0}, 0, {}, lun2);  // power-on UA
+    Reply r = h.run({0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 8, {}, lun2);
     ASSERT_TRUE(r.good());
     EXPECT_EQ(load_be32(&r.data[0]), 0xffffffffu);
-    Reply m = big.run({0x1a, 0, 0x08, 0, 255, 0}, 255);
+    Reply m = h.run({0x1a, 0, 0x08, 0, 255, 0}, 255, {}, lun2);
     EXPECT_EQ(load_be32(&m.data[4]), 0xffffffffu);
+    // READ(16) past 2^32 blocks works; READ(10) cannot name it.
+    EXPECT_TRUE(h.run_cdb(rw16(0x88, (1ull << 32) + 15, 1), 512, {}, lun2).good());
 }
 
 TEST(SynchronizeCache, RangesAndImmed) {
