@@ -1,0 +1,88 @@
+// Incremental PDU framer (RFC 7143 11.1-11.2): bytes from the socket in, whole PDUs out.
+//
+// feed() consumes bytes until one PDU is complete and then stops, so the caller can change
+// the limits between PDUs (digests and the negotiated MaxRecvDataSegmentLength take effect
+// with the first PDU after the final Login Response, RFC 7143 13.12). It works with any
+// split of the stream, down to one byte at a time.
+//
+//   [bhs] --48 bytes--> [ahs + header digest] --digest ok, length within limit--> [data]
+//     ^                                                                             |
+//     +---------------- take() / data digest error (PDU dropped) <-- data+pad+digest
+//
+// The header is validated before any payload memory is reserved (STYLE.md #5): the AHS is at
+// most 255 words (1020 bytes) by the width of its field, and DataSegmentLength is checked
+// against the limit once the header digest (if on) has vouched for it.
+#pragma once
+
+#include <cstdint>
+#include <expected>
+#include <span>
+#include <vector>
+
+#include "iscsi/pdu.h"
+#include "iscsi/pdu_writer.h"  // the other half of the codec: serialize()
+
+namespace itd::iscsi {
+
+enum class FramingError : std::uint8_t {
+    // DataSegmentLength exceeds our MaxRecvDataSegmentLength: the stream cannot be trusted;
+    // close the connection (RFC 7143 7.4: a PDU format error).
+    oversized_data_segment,
+    // The header is corrupt, so the PDU's length is unknown: close the connection
+    // (RFC 7143 7.8, "header digest error ... the connection must be dropped").
+    header_digest_mismatch,
+    // The PDU was consumed whole and dropped; the stream is still in step. The caller answers
+    // with Reject reason 0x02 for last_header() and goes on (RFC 7143 7.8, 11.17.1).
+    data_digest_mismatch,
+};
+
+const char* to_string(FramingError e);
+
+class PduReader {
+public:
+    struct Limits {
+        std::uint32_t max_data_segment_bytes = 8192;  // RFC 7143 13.12 default
+        bool header_digest = false;
+        bool data_digest = false;
+    };
+
+    void set_limits(const Limits& limits) { limits_ = limits; }
+    const Limits& limits() const { return limits_; }
+
+    // Consumes bytes until one PDU is complete (then has_pdu() is true) or the input runs out.
+    // Returns how many bytes it consumed. Must not be called while has_pdu().
+    // On error, last_feed_bytes() says how many bytes this call consumed: after
+    // data_digest_mismatch the bad PDU's bytes are all consumed and the next PDU starts right
+    // after them; after the other errors the stream is lost and the reader must be discarded.
+    [[nodiscard]] std::expected<std::size_t, FramingError> feed(std::span<const std::uint8_t> bytes);
+
+    bool has_pdu() const { return state_ == State::complete; }
+    Pdu take();
+
+    // The header of the PDU being read, or of the last PDU read or dropped (for a Reject).
+    const Bhs& last_header() const { return pdu_.bhs; }
+    std::size_t last_feed_bytes() const { return last_feed_bytes_; }
+
+    // True when no partial PDU is buffered (a clean point to close the stream).
+    bool idle() const { return state_ == State::bhs && filled_ == 0; }
+
+private:
+    enum class State : std::uint8_t { bhs, ahs_and_header_digest, data, complete, broken };
+
+    // Copies up to `need` bytes into buf_, returns how many bytes it took.
+    std::size_t fill(std::span<const std::uint8_t> bytes, std::size_t need);
+    std::expected<void, FramingError> on_bhs();
+    std::expected<void, FramingError> on_header_end();
+    std::expected<void, FramingError> on_data_end();
+    void start_data();
+
+    Limits limits_;
+    State state_ = State::bhs;
+    std::vector<std::uint8_t> buf_;  // the current section being collected
+    std::size_t filled_ = 0;         // bytes of buf_ collected so far
+    std::uint32_t data_bytes_ = 0;   // DataSegmentLength of the current PDU
+    Pdu pdu_;
+    std::size_t last_feed_bytes_ = 0;
+};
+
+}  // namespace itd::iscsi

@@ -1,0 +1,226 @@
+#include <gtest/gtest.h>
+
+#include <numeric>
+#include <random>
+
+#include "iscsi/digest.h"
+#include "iscsi/pdu_reader.h"
+
+namespace itd::iscsi {
+namespace {
+
+Pdu sample_pdu(std::size_t data_bytes, std::size_t ahs_words = 0) {
+    Pdu pdu;
+    pdu.bhs.set_opcode(Opcode::scsi_command);
+    pdu.bhs.set_flags(flag::final_bit | flag::write);
+    pdu.bhs.set_itt(0x12345678);
+    pdu.bhs.set_cmd_sn(42);
+    pdu.ahs.resize(ahs_words * 4);
+    std::iota(pdu.ahs.begin(), pdu.ahs.end(), 100);
+    pdu.data.resize(data_bytes);
+    std::iota(pdu.data.begin(), pdu.data.end(), 1);
+    return pdu;
+}
+
+// Feeds the whole stream in chunks of `chunk` bytes; returns the PDUs.
+std::vector<Pdu> read_all(PduReader& reader, std::span<const std::uint8_t> stream,
+                          std::size_t chunk) {
+    std::vector<Pdu> out;
+    while (!stream.empty()) {
+        auto piece = stream.first(std::min(chunk, stream.size()));
+        auto n = reader.feed(piece);
+        EXPECT_TRUE(n.has_value());
+        if (!n) return out;
+        EXPECT_LE(*n, piece.size());
+        stream = stream.subspan(*n);
+        if (reader.has_pdu()) out.push_back(reader.take());
+    }
+    return out;
+}
+
+void expect_same(const Pdu& got, const Pdu& want) {
+    EXPECT_EQ(got.bhs.opcode(), want.bhs.opcode());
+    EXPECT_EQ(got.bhs.itt(), want.bhs.itt());
+    EXPECT_EQ(got.bhs.data_segment_length(), want.data.size());
+    EXPECT_EQ(got.bhs.total_ahs_words(), want.ahs.size() / 4);
+    EXPECT_EQ(got.ahs, want.ahs);
+    EXPECT_EQ(got.data, want.data);
+}
+
+TEST(Serialize, SetsLengthsAndPads) {
+    auto pdu = sample_pdu(5, 1);
+    auto wire = serialize(pdu, false, false);
+    ASSERT_EQ(wire.size(), 48u + 4 + 8);
+    EXPECT_EQ(wire[4], 1);  // TotalAHSLength
+    EXPECT_EQ(wire[5], 0);
+    EXPECT_EQ(wire[6], 0);
+    EXPECT_EQ(wire[7], 5);  // DataSegmentLength
+    EXPECT_EQ(wire[48 + 4 + 5], 0);
+    EXPECT_EQ(wire[48 + 4 + 7], 0);
+}
+
+TEST(Serialize, DigestsCoverHeaderAndPaddedData) {
+    auto pdu = sample_pdu(6, 2);
+    auto wire = serialize(pdu, true, true);
+    ASSERT_EQ(wire.size(), 48u + 8 + 4 + 8 + 4);
+    EXPECT_EQ(load_digest(&wire[56]), crc32c(std::span(wire).first(56)));
+    EXPECT_EQ(load_digest(&wire[68]), crc32c(std::span(wire).subspan(60, 8)));
+}
+
+TEST(Serialize, NoDataDigestWithoutData) {
+    auto wire = serialize(sample_pdu(0), true, true);
+    EXPECT_EQ(wire.size(), 48u + 4);
+}
+
+struct RoundTrip : ::testing::TestWithParam<std::tuple<bool, bool, std::size_t>> {};
+
+TEST_P(RoundTrip, AnyChunking) {
+    auto [hd, dd, chunk] = GetParam();
+    std::vector<Pdu> pdus = {sample_pdu(0), sample_pdu(1), sample_pdu(7, 3), sample_pdu(8192),
+                             sample_pdu(4, 255)};
+    std::vector<std::uint8_t> stream;
+    for (const auto& p : pdus) {
+        auto w = serialize(p, hd, dd);
+        stream.insert(stream.end(), w.begin(), w.end());
+    }
+    PduReader reader;
+    reader.set_limits({8192, hd, dd});
+    auto got = read_all(reader, stream, chunk);
+    ASSERT_EQ(got.size(), pdus.size());
+    for (std::size_t i = 0; i < pdus.size(); ++i) expect_same(got[i], pdus[i]);
+    EXPECT_TRUE(reader.idle());
+}
+
+INSTANTIATE_TEST_SUITE_P(Digests, RoundTrip,
+                         ::testing::Combine(::testing::Bool(), ::testing::Bool(),
+                                            ::testing::Values(1, 3, 48, 49, 4096, 1 << 20)));
+
+TEST(PduReader, StopsAfterOnePdu) {
+    auto a = serialize(sample_pdu(3), false, false);
+    auto b = serialize(sample_pdu(9), false, false);
+    std::vector<std::uint8_t> stream = a;
+    stream.insert(stream.end(), b.begin(), b.end());
+    PduReader reader;
+    auto n = reader.feed(stream);
+    ASSERT_TRUE(n);
+    EXPECT_EQ(*n, a.size());
+    EXPECT_TRUE(reader.has_pdu());
+}
+
+TEST(PduReader, LimitsChangeBetweenPdus) {
+    // The login response is read without digests, the next PDU with them.
+    auto a = serialize(sample_pdu(3), false, false);
+    auto b = serialize(sample_pdu(9), true, true);
+    std::vector<std::uint8_t> stream = a;
+    stream.insert(stream.end(), b.begin(), b.end());
+    PduReader reader;
+    auto n = reader.feed(stream);
+    ASSERT_TRUE(n);
+    reader.take();
+    reader.set_limits({8192, true, true});
+    auto m = reader.feed(std::span(stream).subspan(*n));
+    ASSERT_TRUE(m);
+    EXPECT_EQ(*m, b.size());
+    ASSERT_TRUE(reader.has_pdu());
+    expect_same(reader.take(), sample_pdu(9));
+}
+
+TEST(PduReader, OversizedDataSegmentFailsBeforeReadingData) {
+    auto wire = serialize(sample_pdu(8193), false, false);
+    PduReader reader;
+    auto n = reader.feed(std::span(wire).first(48));
+    ASSERT_FALSE(n);
+    EXPECT_EQ(n.error(), FramingError::oversized_data_segment);
+}
+
+TEST(PduReader, LargerLimitAcceptsLargerSegment) {
+    auto wire = serialize(sample_pdu(262144), false, false);
+    PduReader reader;
+    reader.set_limits({262144, false, false});
+    auto n = reader.feed(wire);
+    ASSERT_TRUE(n);
+    EXPECT_TRUE(reader.has_pdu());
+}
+
+TEST(PduReader, HeaderDigestMismatch) {
+    for (std::size_t corrupt : {std::size_t{0}, std::size_t{20}, std::size_t{47}, std::size_t{48},
+                                std::size_t{51}}) {
+        auto wire = serialize(sample_pdu(16, 1), true, false);
+        wire[corrupt] ^= 0x01;
+        PduReader reader;
+        reader.set_limits({8192, true, false});
+        auto n = reader.feed(wire);
+        ASSERT_FALSE(n) << corrupt;
+        EXPECT_EQ(n.error(), FramingError::header_digest_mismatch) << corrupt;
+    }
+}
+
+TEST(PduReader, CorruptLengthUnderHeaderDigestIsADigestError) {
+    // A flipped length bit must not be believed before the digest has been checked.
+    auto wire = serialize(sample_pdu(16), true, false);
+    wire[5] = 0xff;
+    PduReader reader;
+    reader.set_limits({8192, true, false});
+    auto n = reader.feed(wire);
+    ASSERT_FALSE(n);
+    EXPECT_EQ(n.error(), FramingError::header_digest_mismatch);
+}
+
+TEST(PduReader, DataDigestMismatchDropsOnePduAndStaysInStep) {
+    auto bad = serialize(sample_pdu(10), true, true);
+    bad[48 + 4 + 11] ^= 0x80;  // a padding byte: the digest covers padding too
+    auto good = serialize(sample_pdu(20), true, true);
+    std::vector<std::uint8_t> stream = bad;
+    stream.insert(stream.end(), good.begin(), good.end());
+    for (std::size_t chunk : {std::size_t{1}, std::size_t{7}, stream.size()}) {
+        PduReader reader;
+        reader.set_limits({8192, true, true});
+        std::span<const std::uint8_t> rest = stream;
+        bool saw_error = false;
+        std::vector<Pdu> got;
+        while (!rest.empty()) {
+            auto piece = rest.first(std::min(chunk, rest.size()));
+            auto n = reader.feed(piece);
+            if (!n) {
+                EXPECT_EQ(n.error(), FramingError::data_digest_mismatch);
+                EXPECT_EQ(reader.last_header().itt(), 0x12345678u);
+                EXPECT_EQ(reader.last_header().data_segment_length(), 10u);
+                saw_error = true;
+                rest = rest.subspan(reader.last_feed_bytes());
+                continue;
+            }
+            rest = rest.subspan(*n);
+            if (reader.has_pdu()) got.push_back(reader.take());
+        }
+        EXPECT_TRUE(saw_error);
+        ASSERT_EQ(got.size(), 1u) << chunk;
+        expect_same(got[0], sample_pdu(20));
+    }
+}
+
+TEST(PduReader, RandomSplitsRoundTrip) {
+    std::mt19937 rng(7);
+    std::vector<Pdu> pdus;
+    std::vector<std::uint8_t> stream;
+    for (int i = 0; i < 50; ++i) {
+        pdus.push_back(sample_pdu(rng() % 3000, rng() % 4));
+        auto w = serialize(pdus.back(), true, true);
+        stream.insert(stream.end(), w.begin(), w.end());
+    }
+    PduReader reader;
+    reader.set_limits({8192, true, true});
+    std::vector<Pdu> got;
+    std::span<const std::uint8_t> rest = stream;
+    while (!rest.empty()) {
+        auto piece = rest.first(std::min<std::size_t>(1 + rng() % 200, rest.size()));
+        auto n = reader.feed(piece);
+        ASSERT_TRUE(n);
+        rest = rest.subspan(*n);
+        if (reader.has_pdu()) got.push_back(reader.take());
+    }
+    ASSERT_EQ(got.size(), pdus.size());
+    for (std::size_t i = 0; i < pdus.size(); ++i) expect_same(got[i], pdus[i]);
+}
+
+}  // namespace
+}  // namespace itd::iscsi
