@@ -60,6 +60,7 @@ void Connection::receive(std::span<const std::uint8_t> bytes) {
             // PDU is rejected and the connection goes on (RFC 7143 7.8); anything else means
             // we no longer know where the next PDU starts.
             if (consumed.error() == FramingError::data_digest_mismatch) {
+                bytes = bytes.subspan(reader_.last_feed_bytes());
                 send_reject(reader_.last_header(), kRejectDataDigest);
                 continue;
             }

@@ -77,6 +77,12 @@ public:
 
 private:
     enum class Phase : std::uint8_t { login, full_feature, closing };
+    // A non-immediate PDU waiting for its CmdSN. A rejected SCSI command still holds its slot
+    // (valid = false) so that the window moves past it.
+    struct Queued {
+        Pdu pdu;
+        bool valid = true;
+    };
 
     // Receiving.
     void handle_pdu(Pdu pdu);
@@ -97,6 +103,7 @@ private:
     void start_task(ScsiTask& task);       // delivered: ask for data, or run
     void send_r2ts(ScsiTask& task);
     void maybe_run(ScsiTask& task);
+    void fail_data_phase(ScsiTask& task);
     void send_read_data_and_status(ScsiTask& task, const scsi::CommandResult& result);
 
     // Task management (connection_tmf.cpp).
@@ -128,12 +135,7 @@ private:
     std::uint32_t last_max_cmd_sn_ = 0;
     std::uint32_t next_ttt_ = 1;
 
-    // Non-immediate PDUs that arrived ahead of ExpCmdSN, waiting for their turn. A rejected
-    // SCSI command still holds its CmdSN slot (valid = false) so the window moves past it.
-    struct Queued {
-        Pdu pdu;
-        bool valid = true;
-    };
+    // Non-immediate PDUs that arrived ahead of ExpCmdSN, waiting for their turn.
     std::vector<Queued> out_of_order_;
     std::unordered_map<std::uint32_t, std::unique_ptr<ScsiTask>> tasks_;  // by ITT
     std::size_t running_ = 0;  // commands handed to the runner and not yet done

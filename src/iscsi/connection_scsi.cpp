@@ -5,6 +5,7 @@
 
 #include "common/check.h"
 #include "iscsi/connection.h"
+#include "scsi/sense.h"
 
 namespace itd::iscsi {
 
@@ -136,14 +137,15 @@ void Connection::send_r2ts(ScsiTask& task) {
 void Connection::handle_data_out(const Pdu& pdu) {
     const Bhs& bhs = pdu.bhs;
     auto it = tasks_.find(bhs.itt());
-    // Data for a command we never took (outside the window) or already aborted: drop it.
-    if (it == tasks_.end()) return;
+    // Data for a command we never took (outside the window), already answered (a data phase
+    // error) or aborted: drop it. So is data arriving after the command has all it needs.
+    if (it == tasks_.end() || it->second->running || it->second->aborted) return;
     ScsiTask& task = *it->second;
     const auto length = static_cast<std::uint32_t>(pdu.data.size());
     const std::uint32_t offset = bhs.buffer_offset();
-    if (!task.write || task.running || offset > task.expected_length_bytes ||
+    if (!task.write || offset > task.expected_length_bytes ||
         length > task.expected_length_bytes - offset)
-        return protocol_error(bhs, kRejectProtocolError);
+        return fail_data_phase(task);
 
     if (bhs.ttt() == kReservedTag) {
         // Unsolicited Data-Out: one sequence, in order, ending within FirstBurstLength
@@ -151,7 +153,7 @@ void Connection::handle_data_out(const Pdu& pdu) {
         const std::uint32_t limit = std::min(params_.first_burst_bytes, task.expected_length_bytes);
         if (task.unsolicited_done || offset != task.unsolicited_next_offset ||
             bhs.data_sn() != task.unsolicited_next_data_sn || offset + length > limit)
-            return protocol_error(bhs, kRejectProtocolError);
+            return fail_data_phase(task);
         std::copy(pdu.data.begin(), pdu.data.end(), task.data_out.begin() + offset);
         task.received_bytes += length;
         task.unsolicited_next_offset += length;
@@ -162,25 +164,38 @@ void Connection::handle_data_out(const Pdu& pdu) {
         }
     } else {
         // Solicited Data-Out answers one R2T: in order, DataSN counting from 0 within it
-        // (RFC 7143 11.7.4). At error recovery level 0 a gap cannot be repaired.
+        // (RFC 7143 11.7.4).
         auto r2t = std::find_if(task.r2ts.begin(), task.r2ts.end(),
                                 [&](const R2tState& r) { return r.ttt == bhs.ttt(); });
         if (r2t == task.r2ts.end() || offset != r2t->offset_bytes + r2t->received_bytes ||
             bhs.data_sn() != r2t->next_data_sn ||
             length > r2t->length_bytes - r2t->received_bytes)
-            return protocol_error(bhs, kRejectProtocolError);
+            return fail_data_phase(task);
         std::copy(pdu.data.begin(), pdu.data.end(), task.data_out.begin() + offset);
         task.received_bytes += length;
         r2t->received_bytes += length;
         ++r2t->next_data_sn;
         if (bhs.final_bit()) {
-            if (r2t->received_bytes != r2t->length_bytes)
-                return protocol_error(bhs, kRejectProtocolError);
+            if (r2t->received_bytes != r2t->length_bytes) return fail_data_phase(task);
             task.r2ts.erase(r2t);
             send_r2ts(task);
         }
     }
     maybe_run(task);
+}
+
+void Connection::fail_data_phase(ScsiTask& task) {
+    // At error recovery level 0 we cannot ask for the data again (no recovery R2T), but the
+    // session need not die for one command: it ends with CHECK CONDITION, ABORTED COMMAND,
+    // DATA PHASE ERROR and nothing is written. Its remaining Data-Out PDUs are dropped as data
+    // for an unknown task. (libiscsi's iSCSIdatasn.iSCSIDataSnInvalid wants the write to fail
+    // while the session lives on.)
+    scsi::CommandResult result;
+    scsi::apply_sense(scsi::SenseReason::data_phase_error, {}, result);
+    result.transfer_bytes = task.expected_length_bytes;
+    const std::uint32_t itt = task.itt;
+    send_read_data_and_status(task, result);
+    tasks_.erase(itt);
 }
 
 void Connection::maybe_run(ScsiTask& task) {

@@ -13,10 +13,13 @@
 //                        or CHECK CONDITION, ILLEGAL REQUEST, INVALID FIELD IN COMMAND
 //                        INFORMATION UNIT with nothing written. Either way the residual
 //                        overflow is reported.
-// We write SPDTL when more arrived, and reject a short write with INVALID FIELD IN COMMAND
-// INFORMATION UNIT (as LIO does): a partial-block write would need a read-modify-write that
-// no real initiator asks for. transfer_bytes is SPDTL in every case so the transport reports
-// the residual even with CHECK CONDITION.
+// We write SPDTL when more arrived. When less arrived we write the whole blocks that did
+// arrive, with GOOD status (Debian's libiscsi 1.19, test_write10_residuals.c, insists on
+// GOOD and on the first block written when EDTL is one block of two), and reject a short write
+// that ends inside a block with INVALID FIELD IN COMMAND INFORMATION UNIT, writing nothing: a
+// partial-block write would need a read-modify-write that no real initiator asks for.
+// transfer_bytes is SPDTL in every case so the transport reports the residual even with
+// CHECK CONDITION.
 #include <algorithm>
 #include <memory>
 
@@ -113,10 +116,13 @@ SenseReason handle_write(TaskPtr& task) {
     const BlockRange r = decode_range(t);
     if (auto reason = check_range(t, r); reason != SenseReason::none) return reason;
     const std::uint32_t block_bytes = t.lu->geometry().block_size_bytes;
-    const std::uint64_t bytes = r.blocks * block_bytes;
-    if (bytes == 0) return SenseReason::none;  // SBC-4 5.40: zero blocks is not an error
+    std::uint64_t bytes = r.blocks * block_bytes;
     // See the residual policy at the top of this file.
-    if (t.data_out.size() < bytes) return SenseReason::invalid_field_in_command_iu;
+    if (t.data_out.size() < bytes) {
+        if (t.data_out.size() % block_bytes != 0) return SenseReason::invalid_field_in_command_iu;
+        bytes = t.data_out.size();
+    }
+    if (bytes == 0) return SenseReason::none;  // SBC-4 5.40: zero blocks is not an error
 
     // SBC-4 7.5.5: with WCE=0 every write completes only once on the medium, exactly what FUA
     // asks of one write.

@@ -17,6 +17,7 @@ constexpr std::uint8_t kHardwareError = 0x4;
 constexpr std::uint8_t kIllegalRequest = 0x5;
 constexpr std::uint8_t kUnitAttention = 0x6;
 constexpr std::uint8_t kDataProtect = 0x7;
+constexpr std::uint8_t kAbortedCommand = 0xb;
 
 constexpr Status kCheck = Status::check_condition;
 
@@ -61,6 +62,7 @@ SenseCode sense_code(SenseReason reason) {
         case SenseReason::not_ready: return {kCheck, kNotReady, 0x04, 0x00};
         // INTERNAL TARGET FAILURE
         case SenseReason::internal_target_failure: return {kCheck, kHardwareError, 0x44, 0x00};
+        case SenseReason::data_phase_error: return {kCheck, kAbortedCommand, 0x4b, 0x00};
         // POWER ON, RESET, OR BUS DEVICE RESET OCCURRED
         case SenseReason::ua_power_on: return {kCheck, kUnitAttention, 0x29, 0x00};
         // BUS DEVICE RESET FUNCTION OCCURRED (SAM-5 5.14: after a LOGICAL UNIT RESET)
@@ -96,6 +98,7 @@ const char* to_string(SenseReason reason) {
         case SenseReason::medium_error: return "medium error";
         case SenseReason::not_ready: return "not ready";
         case SenseReason::internal_target_failure: return "internal target failure";
+        case SenseReason::data_phase_error: return "data phase error";
         case SenseReason::ua_power_on: return "UA: power on";
         case SenseReason::ua_bus_device_reset: return "UA: bus device reset";
         case SenseReason::ua_capacity_changed: return "UA: capacity changed";

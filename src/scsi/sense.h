@@ -26,6 +26,9 @@ enum class SenseReason : std::uint8_t {
     medium_error,
     not_ready,
     internal_target_failure,
+    // The transport could not collect the write data (an iSCSI DataSN or offset out of
+    // sequence): ABORTED COMMAND, DATA PHASE ERROR (SPC-4 4.5.6, 4Bh/00h).
+    data_phase_error,
     // Unit attention conditions (SPC-4 5.14 / SAM-5 5.14).
     ua_power_on,
     ua_bus_device_reset,

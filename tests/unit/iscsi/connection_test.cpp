@@ -186,7 +186,7 @@ TEST(Connection, CommandOutsideWindowIsIgnored) {
     EXPECT_FALSE(h.conn->closing());
 }
 
-TEST(Connection, WrongDataSnRejectsAndCloses) {
+TEST(Connection, WrongDataSnFailsTheCommandAndSessionGoesOn) {
     Harness h;
     LoginOptions o;
     o.immediate_data = "No";
@@ -202,8 +202,14 @@ TEST(Connection, WrongDataSnRejectsAndCloses) {
     h.feed(wire(data_out(50, out[0].bhs.ttt(), 0, 512, true), half));  // DataSN should be 1
     out = h.sent();
     ASSERT_EQ(out.size(), 1u);
-    EXPECT_EQ(out[0].bhs.opcode(), Opcode::reject);
-    EXPECT_TRUE(h.conn->closing());
+    EXPECT_EQ(out[0].bhs.opcode(), Opcode::scsi_response);
+    EXPECT_EQ(out[0].bhs.byte3(), 0x02);
+    ASSERT_GE(out[0].data.size(), 2u + 14);
+    EXPECT_EQ(out[0].data[2 + 2] & 0x0f, 0x0b);  // ABORTED COMMAND
+    EXPECT_EQ(out[0].data[2 + 12], 0x4b);        // DATA PHASE ERROR
+    EXPECT_FALSE(h.conn->closing());
+    // Nothing was written, and the session still serves commands.
+    EXPECT_EQ(read_blocks(h, 51, 0, 2, 8192), std::vector<std::uint8_t>(1024, 0));
 }
 
 TEST(Connection, UnknownOpcodeIsRejectedAndSessionGoesOn) {
@@ -241,7 +247,7 @@ TEST(Connection, OversizedDataSegmentCloses) {
     nop.set_flags(flag::final_bit);
     nop.set_itt(70);
     nop.set_ttt(kReservedTag);
-    nop.set_data_segment_length(16u << 20);  // beyond any MaxRecvDataSegmentLength
+    nop.set_data_segment_length((1u << 24) - 1);  // beyond our MaxRecvDataSegmentLength
     std::vector<std::uint8_t> raw(nop.bytes().begin(), nop.bytes().end());
     h.conn->receive(raw);
     EXPECT_TRUE(h.conn->closing());
@@ -345,9 +351,7 @@ TEST(Connection, SessionReinstatementClosesTheOldConnection) {
     bool old_closed = false;
     h.conn->set_close_hook([&] { old_closed = true; });
     login(h);
-    Connection second(h.portal_group, h);
     // Same initiator and ISID, TSIH 0: the old session is reinstated (RFC 7143 6.3.5).
-    std::swap(h.conn, *reinterpret_cast<std::unique_ptr<Connection>*>(&h.conn));
     auto fresh = std::make_unique<Connection>(h.portal_group, h);
     auto old = std::exchange(h.conn, std::move(fresh));
     login(h);

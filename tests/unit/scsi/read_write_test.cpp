@@ -178,15 +178,24 @@ TEST(Residuals, Write) {
     EXPECT_EQ(std::count(back.begin(), back.begin() + 512, 'b'), 512);
     EXPECT_EQ(std::count(back.begin() + 512, back.end(), 'a'), 1536);
 
-    // EDTL < SPDTL (0, 200 bytes, one of two blocks): rejected, nothing written, and the
+    // EDTL < SPDTL ending inside a block (200 bytes): rejected, nothing written, and the
     // transfer length still says what the CDB asked for (residual overflow).
-    for (std::size_t edtl : {0u, 200u, 512u}) {
-        Reply over = h.run_cdb(rw10(0x2a, 1, 2), 0, std::vector<std::uint8_t>(edtl, 'c'));
-        EXPECT_TRUE(over.is(SenseReason::invalid_field_in_command_iu)) << edtl;
-        EXPECT_EQ(over.result.transfer_bytes, 1024u);
-    }
+    Reply partial = h.run_cdb(rw10(0x2a, 1, 2), 0, std::vector<std::uint8_t>(200, 'c'));
+    EXPECT_TRUE(partial.is(SenseReason::invalid_field_in_command_iu));
+    EXPECT_EQ(partial.result.transfer_bytes, 1024u);
     back = h.run_cdb(rw10(0x28, 0, 4), 2048).data;
     EXPECT_EQ(std::count(back.begin(), back.end(), 'c'), 0);
+
+    // EDTL 0 and EDTL one block of two: GOOD, only the whole blocks that arrived are written.
+    Reply none = h.run_cdb(rw10(0x2a, 1, 2), 0, {});
+    EXPECT_TRUE(none.good());
+    EXPECT_EQ(none.result.transfer_bytes, 1024u);
+    Reply one = h.run_cdb(rw10(0x2a, 1, 2), 0, std::vector<std::uint8_t>(512, 'd'));
+    EXPECT_TRUE(one.good());
+    EXPECT_EQ(one.result.transfer_bytes, 1024u);
+    back = h.run_cdb(rw10(0x28, 0, 4), 2048).data;
+    EXPECT_EQ(std::count(back.begin() + 512, back.begin() + 1024, 'd'), 512);
+    EXPECT_EQ(std::count(back.begin() + 1024, back.end(), 'a'), 1024) << "block 2 untouched";
 }
 
 TEST(ReadCapacity, Sixteen) {

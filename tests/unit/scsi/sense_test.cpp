@@ -65,6 +65,7 @@ TEST(Sense, TableRows) {
         {SenseReason::write_error, 0x3, 0x0c, 0x00},
         {SenseReason::not_ready, 0x2, 0x04, 0x00},
         {SenseReason::internal_target_failure, 0x4, 0x44, 0x00},
+        {SenseReason::data_phase_error, 0xb, 0x4b, 0x00},
         {SenseReason::ua_power_on, 0x6, 0x29, 0x00},
         {SenseReason::ua_bus_device_reset, 0x6, 0x29, 0x03},
         {SenseReason::ua_capacity_changed, 0x6, 0x2a, 0x09},
