@@ -17,7 +17,6 @@ namespace {
 constexpr std::uint8_t kRejectDataDigest = 0x02;
 constexpr std::uint8_t kRejectProtocolError = 0x04;
 constexpr std::uint8_t kRejectCommandNotSupported = 0x05;
-constexpr std::uint8_t kRejectInvalidPduField = 0x09;
 
 std::string initiator_port_name(std::string_view initiator, std::uint64_t isid) {
     char suffix[32];

@@ -98,7 +98,8 @@ private:
     void handle_task_management(const Pdu& pdu);
 
     // SCSI (connection_scsi.cpp).
-    bool create_task(const Pdu& pdu);      // false: rejected
+    bool create_task(const Pdu& pdu);      // false: rejected or answered at once
+    void erase_task(std::uint32_t itt);    // releases its buffers from the budget
     void handle_data_out(const Pdu& pdu);
     void start_task(ScsiTask& task);       // delivered: ask for data, or run
     void send_r2ts(ScsiTask& task);
@@ -139,6 +140,7 @@ private:
     std::vector<Queued> out_of_order_;
     std::unordered_map<std::uint32_t, std::unique_ptr<ScsiTask>> tasks_;  // by ITT
     std::size_t running_ = 0;  // commands handed to the runner and not yet done
+    std::uint64_t buffered_bytes_ = 0;  // data buffers held by tasks_
     // A TMF waiting for aborted commands that were already running to finish.
     std::vector<PendingTmf> pending_tmfs_;
 

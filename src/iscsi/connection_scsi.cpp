@@ -14,9 +14,13 @@ namespace {
 constexpr std::uint8_t kRejectProtocolError = 0x04;
 constexpr std::uint8_t kRejectInvalidPduField = 0x09;
 
-// The largest transfer one command may ask for. VPD B0 advertises less, so a well-behaved
+// The largest transfer one command may ask for. VPD B0 advertises 8 MiB, so a well-behaved
 // initiator never comes near it; the bound keeps a hostile EDTL from reserving memory.
-constexpr std::uint32_t kMaxTransferBytes = 64u << 20;
+constexpr std::uint32_t kMaxTransferBytes = 16u << 20;
+// Buffers all of a connection's commands may hold at once. Past it a command is answered
+// TASK SET FULL (SAM-5 5.3.1) and the initiator retries; with the CmdSN window this bounds a
+// session's memory whatever the initiator sends.
+constexpr std::uint64_t kMaxBufferedBytes = 256u << 20;
 
 // RFC 7143 11.3.1: the task attribute in the low three bits of byte 1.
 scsi::TaskAttribute task_attribute(std::uint8_t flags) {
@@ -87,6 +91,14 @@ bool Connection::create_task(const Pdu& pdu) {
         return false;
     }
 
+    if (buffered_bytes_ + task->expected_length_bytes > kMaxBufferedBytes) {
+        scsi::CommandResult busy;
+        busy.status = scsi::Status::task_set_full;
+        busy.transfer_bytes = task->expected_length_bytes;  // no residual: nothing moved
+        send_read_data_and_status(*task, busy);
+        return false;
+    }
+    buffered_bytes_ += task->expected_length_bytes;
     if (task->write) task->data_out.resize(task->expected_length_bytes);
     if (task->read) task->data_in.resize(task->expected_length_bytes);
     std::copy(pdu.data.begin(), pdu.data.end(), task->data_out.begin());
@@ -195,7 +207,15 @@ void Connection::fail_data_phase(ScsiTask& task) {
     result.transfer_bytes = task.expected_length_bytes;
     const std::uint32_t itt = task.itt;
     send_read_data_and_status(task, result);
-    tasks_.erase(itt);
+    erase_task(itt);
+}
+
+void Connection::erase_task(std::uint32_t itt) {
+    auto it = tasks_.find(itt);
+    ITD_CHECK(it != tasks_.end());
+    ITD_CHECK(buffered_bytes_ >= it->second->expected_length_bytes);
+    buffered_bytes_ -= it->second->expected_length_bytes;
+    tasks_.erase(it);
 }
 
 void Connection::maybe_run(ScsiTask& task) {
@@ -221,18 +241,18 @@ void Connection::on_scsi_done(std::uint32_t itt, const scsi::CommandResult& resu
     ScsiTask& task = *it->second;
     task.running = false;
     if (phase_ == Phase::closing) {
-        tasks_.erase(it);
+        erase_task(itt);
         return;
     }
     if (task.aborted) {
         // RFC 7143 4.2.3.? : an aborted command gets no response; the TMF that aborted it
         // answers once every command it waits for is done.
-        tasks_.erase(it);
+        erase_task(itt);
         on_aborted_task_done(itt);
         return;
     }
     send_read_data_and_status(task, result);
-    tasks_.erase(it);
+    erase_task(itt);
 }
 
 void Connection::send_read_data_and_status(ScsiTask& task, const scsi::CommandResult& result) {

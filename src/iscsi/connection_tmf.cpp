@@ -40,6 +40,7 @@ std::vector<std::uint32_t> Connection::abort_tasks(std::uint32_t itt, std::uint6
             running.push_back(task.itt);
             ++it;
         } else {
+            buffered_bytes_ -= task.expected_length_bytes;
             it = tasks_.erase(it);
         }
     }

@@ -361,3 +361,28 @@ TEST(Connection, SessionReinstatementClosesTheOldConnection) {
 
 }  // namespace
 }  // namespace itd::iscsi::testing
+
+namespace itd::iscsi::testing {
+namespace {
+
+// Commands waiting for their write data hold buffers; past the connection's budget a command
+// is answered TASK SET FULL instead of reserving more memory.
+TEST(Connection, BufferBudgetAnswersTaskSetFull) {
+    Harness h;
+    LoginOptions o;
+    o.immediate_data = "No";
+    login(h, o);
+    clear_unit_attention(h);
+    const std::uint32_t edtl = 16u << 20;
+    int full = 0;
+    for (std::uint32_t i = 0; i < 17; ++i) {
+        auto cdb = rw10(kWrite10, 0, static_cast<std::uint16_t>(edtl / 512 > 0xffff ? 0xffff : edtl / 512));
+        h.feed(wire(scsi_command(h, 1000 + i, cdb, flag::write, edtl)));
+        for (const auto& pdu : h.sent())
+            if (pdu.bhs.opcode() == Opcode::scsi_response && pdu.bhs.byte3() == 0x28) ++full;
+    }
+    EXPECT_EQ(full, 1) << "16 x 16 MiB fit in the 256 MiB budget, the 17th does not";
+}
+
+}  // namespace
+}  // namespace itd::iscsi::testing
