@@ -33,8 +33,10 @@ Result<std::uint16_t> parse_port(std::string_view whole, std::string_view text) 
     unsigned value = 0;
     const auto* end = text.data() + text.size();
     const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-    if (text.empty() || ec != std::errc{} || ptr != end || value == 0 || value > 65535)
-        return bad_portal(whole, "port must be a number in 1..65535");
+    // Port 0 asks the kernel for any free port; the ready line names the one it gave (tests
+    // use this to avoid port clashes).
+    if (text.empty() || ec != std::errc{} || ptr != end || value > 65535)
+        return bad_portal(whole, "port must be a number in 0..65535");
     return static_cast<std::uint16_t>(value);
 }
 

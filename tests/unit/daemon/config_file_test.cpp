@@ -192,7 +192,7 @@ TEST(ConfigFile, TargetErrors) {
               "itd.toml:3: target[0].alias: expected a string, got an integer");
     EXPECT_EQ(error_of("[[target]]\nlisten = [\"127.0.0.1:99999\"]\n"),
               "itd.toml:2: target[0].listen: invalid listen address '127.0.0.1:99999': port "
-              "must be a number in 1..65535");
+              "must be a number in 0..65535");
 }
 
 TEST(ConfigFile, GlobalErrors) {

@@ -1,0 +1,64 @@
+// A small RAII layer over libiscsi's C API for the integration tests, plus a raw TCP client
+// for sending bytes libiscsi would never send.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+extern "C" {
+#include <iscsi/iscsi.h>
+#include <iscsi/scsi-lowlevel.h>
+}
+
+namespace itd_it {
+
+// From the environment: ITD_PORTAL (host:port), ITD_TARGET (IQN), ITD_LUN (default 0).
+std::string portal();
+std::string target();
+int lun();
+
+struct ContextDeleter {
+    void operator()(iscsi_context* c) const;
+};
+using Context = std::unique_ptr<iscsi_context, ContextDeleter>;
+
+struct TaskDeleter {
+    void operator()(scsi_task* t) const { scsi_free_scsi_task(t); }
+};
+using Task = std::unique_ptr<scsi_task, TaskDeleter>;
+
+struct SessionOptions {
+    bool immediate_data = true;
+    bool initial_r2t = false;
+    std::string initiator = "iqn.2026-11.org.itd.test:integration";
+};
+
+// A logged-in normal session, or nullptr (the error is printed).
+Context connect(const SessionOptions& options = {});
+
+std::vector<std::uint8_t> random_bytes(std::size_t n, std::uint32_t seed);
+
+// A raw TCP connection to the portal, with a timeout on every read.
+class RawConnection {
+public:
+    RawConnection();
+    ~RawConnection();
+    bool ok() const { return fd_ >= 0; }
+    bool send_all(const std::vector<std::uint8_t>& bytes);
+    // Reads one PDU header and its data segment; nullopt when the peer closed or timed out.
+    std::optional<std::vector<std::uint8_t>> read_pdu(int timeout_ms = 3000);
+    // True if the peer closes the connection within timeout_ms (reading and dropping data).
+    bool closed_within(int timeout_ms);
+
+private:
+    bool read_exact(std::uint8_t* out, std::size_t n, int timeout_ms);
+    int fd_ = -1;
+};
+
+// A Login Request (operational stage straight to full feature) with the given keys.
+std::vector<std::uint8_t> login_pdu(const std::vector<std::string>& keys, std::uint32_t itt);
+
+}  // namespace itd_it
