@@ -16,7 +16,7 @@ namespace {
 constexpr std::string_view footer =
     R"(LUN-SPEC: BACKEND:ARG[,KEY=VALUE]...   LUNs are numbered 0, 1, ... in order.
   memory:SIZE[,block-size=512|4096]       RAM volume, e.g. memory:1G
-  file:PATH[,size=SIZE][,block-size=N]    file or block device; size= creates or extends
+  file:PATH[,size=SIZE][,block-size=N]    file or block device; size= creates it when missing
 Sizes are binary: 64K, 512M, 1G, 2T (or KiB, MiB, GiB, TiB).
 ADDR:PORT: 127.0.0.1:3260, [::1]:3260, [::]:3260 (default: all addresses, port 3260).
 

@@ -22,7 +22,7 @@
 //   [[target.lun]]                            # LUN 0
 //   backend = "file"
 //   path = "/srv/disk0.img"
-//   size = "20G"                              # file: optional (create or extend)
+//   size = "20G"                              # file: optional (creates it when missing)
 //   block-size = 512
 //   [[target.lun]]                            # LUN 1: the LUN-SPEC form
 //   spec = "memory:64M,block-size=4096"

@@ -34,7 +34,8 @@ Context connect(const SessionOptions& options) {
     if (!ctx) return nullptr;
     iscsi_set_targetname(ctx.get(), target().c_str());
     iscsi_set_session_type(ctx.get(), ISCSI_SESSION_NORMAL);
-    iscsi_set_header_digest(ctx.get(), ISCSI_HEADER_DIGEST_NONE);
+    iscsi_set_header_digest(ctx.get(), options.header_digest ? ISCSI_HEADER_DIGEST_CRC32C
+                                                             : ISCSI_HEADER_DIGEST_NONE);
     iscsi_set_immediate_data(ctx.get(),
                              options.immediate_data ? ISCSI_IMMEDIATE_DATA_YES : ISCSI_IMMEDIATE_DATA_NO);
     iscsi_set_initial_r2t(ctx.get(), options.initial_r2t ? ISCSI_INITIAL_R2T_YES : ISCSI_INITIAL_R2T_NO);

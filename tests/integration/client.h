@@ -33,6 +33,7 @@ using Task = std::unique_ptr<scsi_task, TaskDeleter>;
 struct SessionOptions {
     bool immediate_data = true;
     bool initial_r2t = false;
+    bool header_digest = false;  // insist on CRC32C header digests
     std::string initiator = "iqn.2026-11.org.itd.test:integration";
 };
 
