@@ -250,11 +250,8 @@ void Connection::deliver(Queued queued) {
 void Connection::handle_nop_out(const Pdu& pdu) {
     // ITT 0xffffffff: an answer to our NOP-In, or a ping that wants no reply (RFC 7143 11.18).
     if (pdu.bhs.itt() == kReservedTag) return;
-    Pdu reply;
-    reply.bhs.set_opcode(Opcode::nop_in);
-    reply.bhs.set_flags(flag::final_bit);
+    Pdu reply = response_pdu(Opcode::nop_in, pdu.bhs.itt());
     reply.bhs.set_lun(pdu.bhs.lun());
-    reply.bhs.set_itt(pdu.bhs.itt());
     reply.bhs.set_ttt(kReservedTag);
     fill_response_sns(reply.bhs, true);
     // The ping data comes back as it came (it is already bounded by our receive limit, and the
@@ -266,11 +263,8 @@ void Connection::handle_nop_out(const Pdu& pdu) {
 }
 
 void Connection::handle_text(const Pdu& pdu) {
-    Pdu reply;
-    reply.bhs.set_opcode(Opcode::text_response);
-    reply.bhs.set_flags(flag::final_bit);
+    Pdu reply = response_pdu(Opcode::text_response, pdu.bhs.itt());
     reply.bhs.set_lun(pdu.bhs.lun());
-    reply.bhs.set_itt(pdu.bhs.itt());
     reply.bhs.set_ttt(kReservedTag);
 
     auto pairs = parse_text(pdu.data);
@@ -311,10 +305,7 @@ void Connection::handle_text(const Pdu& pdu) {
 }
 
 void Connection::handle_logout(const Pdu& pdu) {
-    Pdu reply;
-    reply.bhs.set_opcode(Opcode::logout_response);
-    reply.bhs.set_flags(flag::final_bit);
-    reply.bhs.set_itt(pdu.bhs.itt());
+    Pdu reply = response_pdu(Opcode::logout_response, pdu.bhs.itt());
     // Response 0: closed successfully. With one connection per session, closing the
     // connection and closing the session come to the same thing (RFC 7143 11.14-15).
     reply.bhs.set_byte2(0x00);
@@ -352,11 +343,8 @@ void Connection::send(Pdu pdu) {
 }
 
 void Connection::send_reject(const Bhs& rejected, std::uint8_t reason) {
-    Pdu reply;
-    reply.bhs.set_opcode(Opcode::reject);
-    reply.bhs.set_flags(flag::final_bit);
+    Pdu reply = response_pdu(Opcode::reject, kReservedTag);
     reply.bhs.set_byte2(reason);
-    reply.bhs.set_itt(kReservedTag);
     fill_response_sns(reply.bhs, true);
     // RFC 7143 11.17: the data segment carries the rejected PDU's header.
     auto raw = rejected.bytes();

@@ -109,11 +109,8 @@ void Connection::on_aborted_task_done(std::uint32_t itt) {
 }
 
 void Connection::send_tmf_response(std::uint32_t itt, std::uint8_t response) {
-    Pdu reply;
-    reply.bhs.set_opcode(Opcode::task_mgmt_response);
-    reply.bhs.set_flags(flag::final_bit);
+    Pdu reply = response_pdu(Opcode::task_mgmt_response, itt);
     reply.bhs.set_byte2(response);
-    reply.bhs.set_itt(itt);
     fill_response_sns(reply.bhs, true);
     send(std::move(reply));
 }

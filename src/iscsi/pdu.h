@@ -202,4 +202,14 @@ struct Pdu {
     std::vector<std::uint8_t> data;
 };
 
+// A target response with its opcode, the F bit and the initiator task tag set: the part every
+// single-PDU answer shares.
+inline Pdu response_pdu(Opcode opcode, std::uint32_t itt) {
+    Pdu pdu;
+    pdu.bhs.set_opcode(opcode);
+    pdu.bhs.set_flags(flag::final_bit);
+    pdu.bhs.set_itt(itt);
+    return pdu;
+}
+
 }  // namespace itd::iscsi
