@@ -1,5 +1,7 @@
 #include "net/socket_connection.h"
 
+#include <spdlog/spdlog.h>
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
@@ -28,6 +30,9 @@ SocketConnection::~SocketConnection() { --live_; }
 void SocketConnection::start() {
     boost::system::error_code ec;
     socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+    auto remote = socket_.remote_endpoint(ec);
+    if (!ec) peer_ = remote.address().to_string() + ":" + std::to_string(remote.port());
+    spdlog::debug("connection from {}", peer_);
     auto local = socket_.local_endpoint(ec);
     if (!ec) {
         const auto addr = local.address();
@@ -78,6 +83,7 @@ void SocketConnection::read_more() {
                 return;
             }
             self->connection_.receive(std::span(self->read_buffer_.data(), n));
+            self->log_login();
             self->pump();
             self->read_more();
         });
@@ -117,9 +123,26 @@ void SocketConnection::pump() {
     if (!write_in_flight_ && connection_.closing()) close_now();
 }
 
+void SocketConnection::log_login() {
+    const auto& session = connection_.session();
+    if (logged_in_ || !session) return;
+    logged_in_ = true;
+    if (session->type == iscsi::SessionType::discovery) {
+        spdlog::info("discovery session from {} ({})", peer_, session->initiator_name);
+    } else {
+        spdlog::info("login from {} ({}) to {}, TSIH {}", peer_, session->initiator_name,
+                     session->target_name, session->tsih);
+    }
+}
+
 void SocketConnection::close_now() {
     if (socket_closed_) return;
     socket_closed_ = true;
+    if (logged_in_) {
+        spdlog::info("connection from {} closed", peer_);
+    } else {
+        spdlog::debug("connection from {} closed before login completed", peer_);
+    }
     boost::system::error_code ec;
     socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
     socket_.close(ec);

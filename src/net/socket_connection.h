@@ -11,6 +11,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "iscsi/connection.h"
@@ -38,6 +39,7 @@ private:
     void read_more();
     void pump();
     void close_now();
+    void log_login();  // once, when the login completes
 
     boost::asio::ip::tcp::socket socket_;
     iscsi::Connection connection_;
@@ -49,6 +51,8 @@ private:
     bool reading_ = false;
     bool write_in_flight_ = false;
     bool socket_closed_ = false;
+    bool logged_in_ = false;
+    std::string peer_ = "?";  // "address:port" of the initiator, for logs
 };
 
 }  // namespace itd::net
