@@ -155,5 +155,37 @@ err=$("$itd" memory:1X 2>&1) && s=1 || [ $? -eq 2 ] || s=1
 [ $s -eq 0 ] || echo "got: $err"
 result "bad LUN-SPEC: one line, exit 2 ($err)" $s
 
+# 6. The config file form: two targets with their own LUNs, both discovered and usable.
+cfg="$work/itd.toml"
+cat >"$cfg" <<TOML
+listen = ["127.0.0.1:0"]
+[[target]]
+name = "iqn.2026-11.org.itd:first"
+[[target.lun]]
+spec = "memory:32M"
+[[target]]
+name = "iqn.2026-11.org.itd:second"
+[[target.lun]]
+backend = "file"
+path = "$work/second.img"
+size = "48M"
+[[target.lun]]
+spec = "memory:16M,block-size=4096"
+TOML
+clog="$work/itd-config.log"
+s=0
+"$itd" --config "$cfg" >"$clog" 2>&1 &
+ITD_PID=$!; pids+=("$ITD_PID")
+for _ in $(seq 1 100); do grep -q "ready: target iqn.2026-11.org.itd:second" "$clog" && break; sleep 0.1; done
+PORT=$(grep -m1 "ready: target" "$clog" | sed -E 's/.* on 127\.0\.0\.1:([0-9]+).*/\1/')
+listing=$(timeout 60 iscsi-ls -s "iscsi://127.0.0.1:$PORT" 2>&1) || s=1
+# iscsi-ls prints the last LBA times the block size, rounded down: 48 MiB shows as 47M.
+for want in "Target:iqn.2026-11.org.itd:first" "Target:iqn.2026-11.org.itd:second" "Size:47M" \
+    "Size:15M" "Size:31M"; do
+    grep -q "$want" <<<"$listing" || { echo "missing '$want' in:"; echo "$listing"; s=1; }
+done
+stop_itd "$clog" || s=$?
+result "config file: two targets, three LUNs, discovered and read" $s
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
