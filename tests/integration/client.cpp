@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <random>
@@ -140,8 +141,9 @@ std::vector<std::uint8_t> login_pdu(const std::vector<std::string>& keys, std::u
     pdu[18] = static_cast<std::uint8_t>(itt >> 8);
     pdu[19] = static_cast<std::uint8_t>(itt);
     pdu[27] = 1;                      // CmdSN 1
-    pdu.insert(pdu.end(), data.begin(), data.end());
-    pdu.resize((pdu.size() + 3) & ~std::size_t{3}, 0);
+    // resize-and-copy rather than insert: GCC 12 at -O2 misreads the insert as out of bounds.
+    pdu.resize((48 + data.size() + 3) & ~std::size_t{3}, 0);
+    std::copy(data.begin(), data.end(), pdu.begin() + 48);
     return pdu;
 }
 
