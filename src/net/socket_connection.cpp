@@ -13,11 +13,13 @@ namespace {
 constexpr std::size_t kReadBufferBytes = 256 * 1024;
 // Above this much unsent output we stop reading until the client catches up.
 constexpr std::size_t kMaxQueuedOutputBytes = 32u << 20;
+constexpr auto kLoginTimeout = std::chrono::seconds(30);
 }  // namespace
 
 SocketConnection::SocketConnection(asio::ip::tcp::socket socket, iscsi::PortalGroup& portal_group,
                                    OnClosed on_closed, std::atomic<int>& live)
     : socket_(std::move(socket)),
+      login_timer_(socket_.get_executor()),
       connection_(portal_group, *this),
       on_closed_(std::move(on_closed)),
       live_(live),
@@ -31,7 +33,10 @@ void SocketConnection::start() {
     boost::system::error_code ec;
     socket_.set_option(asio::ip::tcp::no_delay(true), ec);
     auto remote = socket_.remote_endpoint(ec);
-    if (!ec) peer_ = remote.address().to_string() + ":" + std::to_string(remote.port());
+    if (!ec) {
+        peer_ = remote.address().to_string() + ":" + std::to_string(remote.port());
+        connection_.set_peer_address(remote.address().to_string());
+    }
     spdlog::debug("connection from {}", peer_);
     auto local = socket_.local_endpoint(ec);
     if (!ec) {
@@ -45,6 +50,15 @@ void SocketConnection::start() {
         connection_.set_local_address(text + ":" + std::to_string(local.port()));
     }
     std::weak_ptr<SocketConnection> weak = shared_from_this();
+    login_timer_.expires_after(kLoginTimeout);
+    login_timer_.async_wait([weak](boost::system::error_code ec) {
+        auto self = weak.lock();
+        if (ec || !self || self->logged_in_) return;
+        spdlog::info("connection from {}: no login within {} s, closing", self->peer_,
+                     kLoginTimeout.count());
+        self->connection_.close();
+        self->close_now();
+    });
     connection_.set_close_hook([weak] {
         if (auto self = weak.lock()) self->close_from_anywhere();
     });
@@ -127,6 +141,7 @@ void SocketConnection::log_login() {
     const auto& session = connection_.session();
     if (logged_in_ || !session) return;
     logged_in_ = true;
+    login_timer_.cancel();
     if (session->type == iscsi::SessionType::discovery) {
         spdlog::info("discovery session from {} ({})", peer_, session->initiator_name);
     } else {
@@ -138,6 +153,7 @@ void SocketConnection::log_login() {
 void SocketConnection::close_now() {
     if (socket_closed_) return;
     socket_closed_ = true;
+    login_timer_.cancel();
     if (logged_in_) {
         spdlog::info("connection from {} closed", peer_);
     } else {

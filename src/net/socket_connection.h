@@ -6,6 +6,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <atomic>
 #include <cstdint>
 #include <deque>
@@ -42,6 +43,9 @@ private:
     void log_login();  // once, when the login completes
 
     boost::asio::ip::tcp::socket socket_;
+    // A connection must finish its login within this time, or it is closed: an idle socket
+    // that never logs in would otherwise hold its buffers for ever.
+    boost::asio::steady_timer login_timer_;
     iscsi::Connection connection_;
     OnClosed on_closed_;
     std::atomic<int>& live_;
