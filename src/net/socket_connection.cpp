@@ -51,9 +51,9 @@ void SocketConnection::start() {
     }
     std::weak_ptr<SocketConnection> weak = shared_from_this();
     login_timer_.expires_after(kLoginTimeout);
-    login_timer_.async_wait([weak](boost::system::error_code ec) {
+    login_timer_.async_wait([weak](boost::system::error_code wait_ec) {
         auto self = weak.lock();
-        if (ec || !self || self->logged_in_) return;
+        if (wait_ec || !self || self->logged_in_) return;
         spdlog::info("connection from {}: no login within {} s, closing", self->peer_,
                      kLoginTimeout.count());
         self->connection_.close();
