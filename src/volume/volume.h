@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <span>
+#include <vector>
 
 #include "common/status.h"
 
@@ -28,6 +29,17 @@ struct WriteFlags {
 };
 
 using Completion = std::move_only_function<void(Status)>;
+
+// One run of blocks with the same provisioning state (SBC-4 4.7.2: mapped, or deallocated:
+// reads return zeros and no storage is held).
+struct LbaExtent {
+    std::uint64_t offset_bytes = 0;
+    std::uint64_t length_bytes = 0;
+    bool mapped = true;
+};
+// Extents in ascending order, contiguous, starting at the asked offset. They may stop short of
+// the asked length (a caller asks again from where they end); never empty on success.
+using LbaStatusDone = std::move_only_function<void(Result<std::vector<LbaExtent>>)>;
 
 class Volume {
 public:
@@ -49,6 +61,24 @@ public:
 
     // Whether writes go through a volatile cache (the WCE bit a LUN reports by default).
     virtual bool has_volatile_cache() const = 0;
+
+    // Whether unmap() releases storage. A backend that cannot gets the default unmap(), which
+    // fails with failed_precondition; the SCSI core only offers UNMAP when this is true.
+    virtual bool supports_unmap() const { return false; }
+
+    // Deallocates the range: afterwards it reads as zeros (the SCSI core reports LBPRZ=1), and
+    // the backend may release its storage. Durable like a write without fua.
+    virtual void unmap(std::uint64_t offset_bytes, std::uint64_t length_bytes, Completion done);
+
+    // Writes zeros to the range, leaving it mapped. The default writes a zeroed buffer in
+    // chunks through write(); backends override it with something cheaper.
+    virtual void write_zeroes(std::uint64_t offset_bytes, std::uint64_t length_bytes,
+                              WriteFlags flags, Completion done);
+
+    // The provisioning state of the range. The default says "all mapped", which is true of any
+    // fully provisioned backend.
+    virtual void lba_status(std::uint64_t offset_bytes, std::uint64_t length_bytes,
+                            LbaStatusDone done);
 };
 
 }  // namespace itd::volume

@@ -6,8 +6,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 #include "common/check.h"
 
@@ -144,6 +146,73 @@ Status FileVolume::do_sync() const {
     return {};
 }
 
+Status FileVolume::do_zero(std::uint64_t offset_bytes, std::uint64_t length_bytes,
+                           int fallocate_mode) const {
+    if (length_bytes == 0) return {};
+    if (::fallocate(fd_.get(), fallocate_mode, static_cast<off_t>(offset_bytes),
+                    static_cast<off_t>(length_bytes)) == 0) {
+        return {};
+    }
+    const int err = errno;
+    // EOPNOTSUPP: the file system (or a block device) cannot; zeros written by hand are the
+    // same to every reader. Any other error is real.
+    if (err != EOPNOTSUPP && err != ENODEV && err != EINVAL) {
+        return sys_fail(errc_for_io(err), path_, "fallocate", err);
+    }
+    constexpr std::uint64_t kChunkBytes = 1u << 20;
+    const std::vector<std::uint8_t> zeros(std::min(kChunkBytes, length_bytes), 0);
+    for (std::uint64_t at = 0; at < length_bytes; at += zeros.size()) {
+        const std::uint64_t n = std::min<std::uint64_t>(zeros.size(), length_bytes - at);
+        if (auto st = do_write(offset_bytes + at, std::span(zeros).first(n)); !st) return st;
+    }
+    return {};
+}
+
+Result<std::vector<LbaExtent>> FileVolume::do_lba_status(std::uint64_t offset_bytes,
+                                                         std::uint64_t length_bytes) const {
+    const std::uint64_t end = offset_bytes + length_bytes;
+    const std::uint64_t bs = geometry_.block_size_bytes;
+    std::vector<LbaExtent> out;
+    auto append = [&](std::uint64_t from, std::uint64_t to, bool mapped) {
+        if (!out.empty() && out.back().mapped == mapped) {
+            out.back().length_bytes += to - from;
+        } else {
+            out.push_back(LbaExtent{from, to - from, mapped});
+        }
+    };
+    // Bounded: a caller asks again from where the answer stops.
+    constexpr std::size_t kMaxExtents = 64;
+    std::uint64_t at = offset_bytes;
+    while (at < end && out.size() < kMaxExtents) {
+        const off_t data = ::lseek(fd_.get(), static_cast<off_t>(at), SEEK_DATA);
+        if (data < 0 && errno != ENXIO) {
+            // EINVAL: no SEEK_DATA here (block device, old file system): everything is mapped.
+            append(at, end, true);
+            break;
+        }
+        // ENXIO: nothing but hole from here to the end of the file.
+        const std::uint64_t data_at = data < 0 ? end : std::min<std::uint64_t>(data, end);
+        if (data_at > at) {
+            // A hole. A block is deallocated only when all of it is hole: round the end down.
+            const std::uint64_t hole_end = data_at == end ? end : data_at / bs * bs;
+            if (hole_end > at) {
+                append(at, hole_end, false);
+                at = hole_end;
+                continue;
+            }
+        }
+        const off_t hole = ::lseek(fd_.get(), static_cast<off_t>(at), SEEK_HOLE);
+        if (hole < 0) return sys_fail(errc_for_io(errno), path_, "lseek(SEEK_HOLE)", errno);
+        // Data. A block with any data in it is mapped: round the end up.
+        std::uint64_t data_end = std::min<std::uint64_t>(hole, end);
+        data_end = std::min(end, (data_end + bs - 1) / bs * bs);
+        if (data_end <= at) data_end = std::min(end, at + bs);
+        append(at, data_end, true);
+        at = data_end;
+    }
+    return out;
+}
+
 void FileVolume::read(std::uint64_t offset_bytes, std::span<std::uint8_t> out, Completion done) {
     check_range(offset_bytes, out.size());
     pool_.submit([this, offset_bytes, out, done = std::move(done)]() mutable {
@@ -159,6 +228,33 @@ void FileVolume::write(std::uint64_t offset_bytes, std::span<const std::uint8_t>
         // FUA: on stable storage before the completion (SBC-4 5.40).
         if (st && flags.fua) st = do_sync();
         done(std::move(st));
+    });
+}
+
+void FileVolume::unmap(std::uint64_t offset_bytes, std::uint64_t length_bytes,
+                       Completion done) {
+    check_range(offset_bytes, length_bytes);
+    pool_.submit([this, offset_bytes, length_bytes, done = std::move(done)]() mutable {
+        done(do_zero(offset_bytes, length_bytes, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE));
+    });
+}
+
+void FileVolume::write_zeroes(std::uint64_t offset_bytes, std::uint64_t length_bytes,
+                              WriteFlags flags, Completion done) {
+    check_range(offset_bytes, length_bytes);
+    pool_.submit([this, offset_bytes, length_bytes, flags, done = std::move(done)]() mutable {
+        // ZERO_RANGE keeps the blocks allocated: WRITE SAME without UNMAP leaves them mapped.
+        Status st = do_zero(offset_bytes, length_bytes, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE);
+        if (st && flags.fua) st = do_sync();
+        done(std::move(st));
+    });
+}
+
+void FileVolume::lba_status(std::uint64_t offset_bytes, std::uint64_t length_bytes,
+                            LbaStatusDone done) {
+    check_range(offset_bytes, length_bytes);
+    pool_.submit([this, offset_bytes, length_bytes, done = std::move(done)]() mutable {
+        done(do_lba_status(offset_bytes, length_bytes));
     });
 }
 

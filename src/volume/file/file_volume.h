@@ -53,6 +53,16 @@ public:
                Completion done) override;
     void flush(Completion done) override;
     bool has_volatile_cache() const override { return true; }
+    // Regular files: unmap punches a hole (fallocate PUNCH_HOLE|KEEP_SIZE); a file system that
+    // cannot, and a block device, get zeros written instead (still correct: LBPRZ holds).
+    bool supports_unmap() const override { return true; }
+    void unmap(std::uint64_t offset_bytes, std::uint64_t length_bytes, Completion done) override;
+    void write_zeroes(std::uint64_t offset_bytes, std::uint64_t length_bytes, WriteFlags flags,
+                      Completion done) override;
+    // From SEEK_DATA/SEEK_HOLE: holes are deallocated, the rest mapped. A block device (or a
+    // file system without SEEK_HOLE) reports everything mapped.
+    void lba_status(std::uint64_t offset_bytes, std::uint64_t length_bytes,
+                    LbaStatusDone done) override;
 
 private:
     FileVolume(UniqueFd fd, std::string path, Geometry geometry, const Options& options);
@@ -60,6 +70,10 @@ private:
     Status do_read(std::uint64_t offset_bytes, std::span<std::uint8_t> out) const;
     Status do_write(std::uint64_t offset_bytes, std::span<const std::uint8_t> in) const;
     Status do_sync() const;
+    // fallocate(mode) over the range, or zeros written when the file system says no.
+    Status do_zero(std::uint64_t offset_bytes, std::uint64_t length_bytes, int fallocate_mode) const;
+    Result<std::vector<LbaExtent>> do_lba_status(std::uint64_t offset_bytes,
+                                                 std::uint64_t length_bytes) const;
 
     UniqueFd fd_;
     std::string path_;

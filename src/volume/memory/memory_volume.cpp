@@ -1,6 +1,7 @@
 #include "volume/memory/memory_volume.h"
 
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -52,5 +53,31 @@ void MemoryVolume::write(std::uint64_t offset_bytes, std::span<const std::uint8_
 }
 
 void MemoryVolume::flush(Completion done) { done(Status{}); }
+
+void MemoryVolume::unmap(std::uint64_t offset_bytes, std::uint64_t length_bytes,
+                         Completion done) {
+    check_range(offset_bytes, length_bytes);
+    const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+    const std::uint64_t end = offset_bytes + length_bytes;
+    // base_ is page aligned (mmap), so offsets align the same way addresses do.
+    const std::uint64_t first_page = (offset_bytes + page - 1) / page * page;
+    const std::uint64_t last_page = end / page * page;
+    if (first_page < last_page &&
+        ::madvise(base_ + first_page, last_page - first_page, MADV_DONTNEED) == 0) {
+        // Only the partial pages at either end still need zeros.
+        std::memset(base_ + offset_bytes, 0, first_page - offset_bytes);
+        std::memset(base_ + last_page, 0, end - last_page);
+    } else {
+        std::memset(base_ + offset_bytes, 0, length_bytes);
+    }
+    done(Status{});
+}
+
+void MemoryVolume::write_zeroes(std::uint64_t offset_bytes, std::uint64_t length_bytes,
+                                WriteFlags, Completion done) {
+    check_range(offset_bytes, length_bytes);
+    std::memset(base_ + offset_bytes, 0, length_bytes);
+    done(Status{});
+}
 
 }  // namespace itd::volume

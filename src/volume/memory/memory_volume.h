@@ -1,7 +1,7 @@
 // A volume in RAM, for tests and scratch disks. One zeroed allocation; reads and writes are
 // memcpy and complete inline. No locks: concurrent writes to different ranges touch different
 // bytes, and overlapping concurrent writes may interleave, as on a real disk (SAM-5 leaves
-// their order to the initiator). has_volatile_cache() is false: nothing survives a restart
+// their order to the initiator; the SCSI core's range lock orders COMPARE AND WRITE). has_volatile_cache() is false: nothing survives a restart
 // anyway, and there is nothing a flush could make more durable.
 #pragma once
 
@@ -25,6 +25,13 @@ public:
                Completion done) override;
     void flush(Completion done) override;
     bool has_volatile_cache() const override { return false; }
+    bool supports_unmap() const override { return true; }
+    // Zeroes the range; whole pages inside it are given back to the kernel (MADV_DONTNEED on a
+    // private anonymous mapping: the next touch maps a zero page). lba_status() keeps the
+    // default "all mapped": the kernel does not tell us cheaply which pages are resident.
+    void unmap(std::uint64_t offset_bytes, std::uint64_t length_bytes, Completion done) override;
+    void write_zeroes(std::uint64_t offset_bytes, std::uint64_t length_bytes, WriteFlags flags,
+                      Completion done) override;
 
     ~MemoryVolume() override;
 

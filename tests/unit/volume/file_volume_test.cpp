@@ -101,6 +101,46 @@ TEST_F(FileVolumeTest, Errors) {
     EXPECT_EQ(odd.error().code, Errc::invalid_argument);
 }
 
+TEST_F(FileVolumeTest, UnmapPunchesHolesThatLbaStatusReports) {
+    auto v = FileVolume::open(opts(path("thin.img"), 1 << 20));
+    ASSERT_TRUE(v.has_value());
+    Volume& vol = **v;
+    EXPECT_TRUE(vol.supports_unmap());
+    ASSERT_TRUE(sync_write(vol, 0, pattern(256 * 1024, 1)));
+    ASSERT_TRUE(sync_unmap(vol, 64 * 1024, 64 * 1024));
+    ASSERT_TRUE(sync_write_zeroes(vol, 512, 512));
+    std::vector<std::uint8_t> back(256 * 1024);
+    ASSERT_TRUE(sync_read(vol, 0, back));
+    auto expect = pattern(256 * 1024, 1);
+    std::fill_n(expect.begin() + 64 * 1024, 64 * 1024, 0);
+    std::fill_n(expect.begin() + 512, 512, 0);
+    EXPECT_EQ(back, expect);
+
+    auto status = sync_lba_status(vol, 0, 1 << 20);
+    ASSERT_TRUE(status.has_value());
+    ASSERT_FALSE(status->empty());
+    // Extents are contiguous from the asked offset.
+    std::uint64_t at = 0;
+    for (const LbaExtent& e : *status) {
+        EXPECT_EQ(e.offset_bytes, at);
+        EXPECT_GT(e.length_bytes, 0u);
+        at += e.length_bytes;
+    }
+    EXPECT_LE(at, 1u << 20);
+    // Where the file system keeps holes (tmpfs, ext4, xfs, btrfs), the punched range and the
+    // never-written tail are deallocated and the written head is mapped.
+    struct stat st {};
+    ASSERT_EQ(::stat(path("thin.img").c_str(), &st), 0);
+    if (status->size() > 1) {
+        EXPECT_TRUE((*status)[0].mapped);
+        EXPECT_EQ((*status)[0].length_bytes, 64u * 1024);
+        EXPECT_FALSE((*status)[1].mapped);
+        EXPECT_EQ((*status)[1].offset_bytes, 64u * 1024);
+        EXPECT_EQ((*status)[1].length_bytes, 64u * 1024);
+        EXPECT_FALSE(status->back().mapped);
+    }
+}
+
 TEST_F(FileVolumeTest, ConcurrentWritersToDifferentRanges) {
     auto v = FileVolume::open(opts(path("c.img"), 4096 * 256, 4096));
     ASSERT_TRUE(v.has_value());

@@ -34,6 +34,31 @@ TEST(MemoryVolume, StartsZeroedAndRoundTrips) {
     EXPECT_TRUE(sync_flush(vol));
 }
 
+TEST(MemoryVolume, UnmapAndWriteZeroesReadBackZeros) {
+    auto v = MemoryVolume::create(1 << 20, 512);
+    ASSERT_TRUE(v.has_value());
+    Volume& vol = **v;
+    EXPECT_TRUE(vol.supports_unmap());
+    ASSERT_TRUE(sync_write(vol, 0, pattern(64 * 1024, 5)));
+    // An unaligned range: whole pages go back to the kernel, the ends are zeroed by hand.
+    ASSERT_TRUE(sync_unmap(vol, 512, 3 * 4096));
+    std::vector<std::uint8_t> back(64 * 1024);
+    ASSERT_TRUE(sync_read(vol, 0, back));
+    auto expect = pattern(64 * 1024, 5);
+    std::fill_n(expect.begin() + 512, 3 * 4096, 0);
+    EXPECT_EQ(back, expect);
+    ASSERT_TRUE(sync_write_zeroes(vol, 32 * 1024, 1024));
+    std::fill_n(expect.begin() + 32 * 1024, 1024, 0);
+    ASSERT_TRUE(sync_read(vol, 0, back));
+    EXPECT_EQ(back, expect);
+    auto status = sync_lba_status(vol, 512, 4096);
+    ASSERT_TRUE(status.has_value());
+    ASSERT_EQ(status->size(), 1u);
+    EXPECT_EQ((*status)[0].offset_bytes, 512u);
+    EXPECT_EQ((*status)[0].length_bytes, 4096u);
+    EXPECT_TRUE((*status)[0].mapped);
+}
+
 TEST(MemoryVolume, ConcurrentWritersToDifferentRanges) {
     auto v = MemoryVolume::create(4096 * 64, 4096);
     ASSERT_TRUE(v.has_value());

@@ -33,6 +33,29 @@ inline Status sync_flush(Volume& v) {
     return f.get();
 }
 
+inline Status sync_unmap(Volume& v, std::uint64_t offset, std::uint64_t length) {
+    std::promise<Status> p;
+    auto f = p.get_future();
+    v.unmap(offset, length, [&p](Status st) { p.set_value(std::move(st)); });
+    return f.get();
+}
+
+inline Status sync_write_zeroes(Volume& v, std::uint64_t offset, std::uint64_t length) {
+    std::promise<Status> p;
+    auto f = p.get_future();
+    v.write_zeroes(offset, length, WriteFlags{}, [&p](Status st) { p.set_value(std::move(st)); });
+    return f.get();
+}
+
+inline Result<std::vector<LbaExtent>> sync_lba_status(Volume& v, std::uint64_t offset,
+                                                      std::uint64_t length) {
+    std::promise<Result<std::vector<LbaExtent>>> p;
+    auto f = p.get_future();
+    v.lba_status(offset, length,
+                 [&p](Result<std::vector<LbaExtent>> r) { p.set_value(std::move(r)); });
+    return f.get();
+}
+
 inline std::vector<std::uint8_t> pattern(std::size_t n, std::uint8_t seed) {
     std::vector<std::uint8_t> v(n);
     for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<std::uint8_t>(seed + i * 7);
