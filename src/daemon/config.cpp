@@ -64,7 +64,14 @@ Status validate_config(const Config& config) {
             return invalid("target name '" + target.name + "' used twice");
         if (target.luns.empty()) return invalid("target '" + target.name + "' has no LUN");
         if (auto st = check_portals(target.portals, "target '" + target.name + "'"); !st) return st;
+        if (auto st = validate_auth(target.auth); !st)
+            return invalid("target '" + target.name + "': " + st.error().message);
+        for (const auto& rule : target.allow)
+            if (auto st = validate_allow_rule(rule); !st)
+                return invalid("target '" + target.name + "': " + st.error().message);
     }
+    if (auto st = validate_auth(config.discovery); !st)
+        return invalid("discovery: " + st.error().message);
     return {};
 }
 

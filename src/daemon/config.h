@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -40,11 +41,32 @@ struct LunSpec {
     // Later: readonly, removable, serial, wwn (rejected by the parsers until then).
 };
 
+// CHAP credentials (RFC 7143 12.1.3). Only the config file carries them: a secret on the
+// command line would show in ps and in shell history. Validated: user 1..255 bytes, secret
+// 12..255 bytes (RFC 7143 12.1.3 wants at least 96 bits of randomness).
+struct ChapConfig {
+    std::string user;
+    std::string secret;  // never in a log line or an error message
+};
+inline constexpr std::size_t min_chap_secret_bytes = 12;
+inline constexpr std::size_t max_chap_secret_bytes = 255;
+
+// Who must authenticate: chap (the initiator to us) and, when the initiator asks for mutual
+// CHAP, mutual_chap (we to the initiator). mutual_chap needs chap and a different secret.
+struct AuthConfig {
+    std::optional<ChapConfig> chap;
+    std::optional<ChapConfig> mutual_chap;
+};
+
 struct TargetConfig {
     std::string name;             // validated iSCSI name: iqn.…, eui.… or naa.…
     std::string alias;            // TargetAlias, may be empty
     std::vector<LunSpec> luns;    // LUN i is luns[i]; never empty
     std::vector<Portal> portals;  // empty: the daemon's global listen list
+    AuthConfig auth;
+    // Initiators allowed to log in and to see the target in SendTargets: iSCSI names and IP
+    // addresses or CIDR prefixes, validated by iscsi::parse_allow_rule. Empty: everyone.
+    std::vector<std::string> allow;
 };
 
 // iSCSI limits users may tune, the target's side of negotiation (RFC 3720 section 12).
@@ -69,6 +91,7 @@ struct Config {
     unsigned worker_threads = 0;        // 0 = one per core
     std::string log_level = "info";     // trace debug info warn error
     IscsiLimits iscsi;
+    AuthConfig discovery;  // CHAP for discovery sessions ([discovery])
 };
 
 // --help or --version: print text to stdout and exit 0.
@@ -110,6 +133,12 @@ std::string default_target_name();
 
 // The ranges in IscsiLimits' comment; messages name the config file's keys.
 [[nodiscard]] Status validate_iscsi_limits(const IscsiLimits& limits);
+
+// CHAP credentials: lengths, pairs given together, mutual only with one-way and with another
+// secret. Messages name the key ("mutual-chap-secret must ..."), never a value.
+[[nodiscard]] Status validate_auth(const AuthConfig& auth);
+// One allow = [...] entry: an iSCSI name, an IP address or a CIDR prefix.
+[[nodiscard]] Status validate_allow_rule(std::string_view rule);
 
 // Checks what no single parser sees: unique target names, non-empty LUN lists, the iSCSI
 // limits, thread count, log level, duplicate portals.

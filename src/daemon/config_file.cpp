@@ -26,6 +26,14 @@
 //   block-size = 512
 //   [[target.lun]]                            # LUN 1: the LUN-SPEC form
 //   spec = "memory:64M,block-size=4096"
+//
+// Security (README "Security"): per [[target]] and in an optional [discovery] table
+//   chap-user = "alice"                       # the initiator logs in as alice ...
+//   chap-secret = "12-to-255-bytes"           # ... with this secret (CHAP, RFC 7143 12.1.3)
+//   mutual-chap-user = "disk0"                # mutual CHAP: we answer as disk0 ...
+//   mutual-chap-secret = "another-secret"     # ... with this one (must differ)
+// and per [[target]] only
+//   allow = ["iqn.2026-11.org.example:host1", "10.0.0.0/8", "::1"]   # default: everyone
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -113,6 +121,9 @@ class FileParser {
                                        std::string_view example, Status& status) const;
 
     Status parse_iscsi(const toml::table& table, IscsiLimits& limits) const;
+    // chap-user, chap-secret, mutual-chap-user, mutual-chap-secret of a target or [discovery].
+    Status parse_auth(const toml::table& table, std::string_view path, AuthConfig& auth) const;
+    Result<std::vector<std::string>> get_allow(const toml::node& node, std::string_view path) const;
     Result<TargetConfig> parse_target(const toml::table& table, std::string_view path) const;
     Result<LunSpec> parse_lun(const toml::table& table, std::string_view path) const;
 
@@ -249,6 +260,49 @@ Status FileParser::parse_iscsi(const toml::table& table, IscsiLimits& limits) co
     return {};
 }
 
+Status FileParser::parse_auth(const toml::table& table, std::string_view path,
+                              AuthConfig& auth) const {
+    const std::pair<std::string_view, std::optional<ChapConfig>*> pairs[] = {
+        {"", &auth.chap},
+        {"mutual-", &auth.mutual_chap},
+    };
+    for (const auto& [prefix, slot] : pairs) {
+        const std::string user_key = std::string(prefix) + "chap-user";
+        const std::string secret_key = std::string(prefix) + "chap-secret";
+        const toml::node* user = table.get(user_key);
+        const toml::node* secret = table.get(secret_key);
+        if (!user && !secret) continue;
+        if (!user || !secret)
+            return error(table.source(), path, user_key + " and " + secret_key + " go together");
+        auto user_text = get_string(*user, join(path, user_key));
+        if (!user_text) return std::unexpected(user_text.error());
+        // get_string's message names the type, never the value.
+        auto secret_text = get_string(*secret, join(path, secret_key));
+        if (!secret_text) return std::unexpected(secret_text.error());
+        *slot = ChapConfig{*user_text, *secret_text};
+    }
+    if (auto st = validate_auth(auth); !st) return error(table.source(), path, st.error().message);
+    return {};
+}
+
+Result<std::vector<std::string>> FileParser::get_allow(const toml::node& node,
+                                                       std::string_view path) const {
+    const auto* array = node.as_array();
+    if (!array)
+        return error(node.source(), path,
+                     "expected an array such as [\"iqn.2026-11.org.example:host\", "
+                     "\"10.0.0.0/8\"], got " + std::string(type_name(node)));
+    std::vector<std::string> rules;
+    for (const auto& element : *array) {
+        auto text = get_string(element, path);
+        if (!text) return std::unexpected(text.error());
+        if (auto st = validate_allow_rule(*text); !st)
+            return error(element.source(), path, st.error().message);
+        rules.push_back(*text);
+    }
+    return rules;
+}
+
 Result<LunSpec> FileParser::parse_lun(const toml::table& table, std::string_view path) const {
     for (auto&& [key, node] : table) {
         (void)node;
@@ -316,7 +370,10 @@ Result<LunSpec> FileParser::parse_lun(const toml::table& table, std::string_view
 
 Result<TargetConfig> FileParser::parse_target(const toml::table& table,
                                               std::string_view path) const {
-    if (auto st = check_keys(table, path, {"name", "alias", "listen", "lun"}); !st)
+    if (auto st = check_keys(table, path,
+                             {"name", "alias", "listen", "lun", "allow", "chap-user", "chap-secret",
+                              "mutual-chap-user", "mutual-chap-secret"});
+        !st)
         return std::unexpected(st.error());
     TargetConfig target;
     if (const auto* node = table.get("name")) {
@@ -338,6 +395,12 @@ Result<TargetConfig> FileParser::parse_target(const toml::table& table,
         if (!portals) return std::unexpected(portals.error());
         target.portals = std::move(*portals);
     }
+    if (const auto* node = table.get("allow")) {
+        auto allow = get_allow(*node, join(path, "allow"));
+        if (!allow) return std::unexpected(allow.error());
+        target.allow = std::move(*allow);
+    }
+    if (auto st = parse_auth(table, path, target.auth); !st) return std::unexpected(st.error());
     const auto* lun_node = table.get("lun");
     if (!lun_node) return error(table.source(), path, "no LUN (add a [[target.lun]] table)");
     Status status;
@@ -353,7 +416,9 @@ Result<TargetConfig> FileParser::parse_target(const toml::table& table,
 }
 
 Result<Config> FileParser::parse(const toml::table& root) {
-    if (auto st = check_keys(root, "", {"log-level", "listen", "threads", "iscsi", "target"}); !st)
+    if (auto st = check_keys(root, "",
+                             {"log-level", "listen", "threads", "iscsi", "discovery", "target"});
+        !st)
         return std::unexpected(st.error());
     Config config;
     if (const auto* node = root.get("log-level")) {
@@ -382,6 +447,20 @@ Result<Config> FileParser::parse(const toml::table& root) {
             return error(node->source(), "iscsi",
                          "expected a table ([iscsi]), got " + std::string(type_name(*node)));
         if (auto st = parse_iscsi(*table, config.iscsi); !st) return std::unexpected(st.error());
+    }
+
+    if (const auto* node = root.get("discovery")) {
+        const auto* table = node->as_table();
+        if (!table)
+            return error(node->source(), "discovery",
+                         "expected a table ([discovery]), got " + std::string(type_name(*node)));
+        if (auto st = check_keys(*table, "discovery",
+                                 {"chap-user", "chap-secret", "mutual-chap-user",
+                                  "mutual-chap-secret"});
+            !st)
+            return std::unexpected(st.error());
+        if (auto st = parse_auth(*table, "discovery", config.discovery); !st)
+            return std::unexpected(st.error());
     }
 
     const auto* target_node = root.get("target");

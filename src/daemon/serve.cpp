@@ -3,6 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <memory>
+#include <optional>
+
+#include "common/check.h"
 
 #include "iscsi/portal_group.h"
 #include "net/server.h"
@@ -30,12 +33,25 @@ iscsi::TargetLimits limits_from(const Config& config) {
     return limits;
 }
 
+std::optional<iscsi::ChapCredentials> credentials(const std::optional<ChapConfig>& chap) {
+    if (!chap) return std::nullopt;
+    return iscsi::ChapCredentials{chap->user, chap->secret};
+}
+
+iscsi::SecurityConfig security_from(const AuthConfig& auth) {
+    iscsi::SecurityConfig security;
+    security.chap = credentials(auth.chap);
+    security.mutual_chap = credentials(auth.mutual_chap);
+    return security;
+}
+
 }  // namespace
 
 int serve(const Config& config) {
     iscsi::PortalGroup portal_group;
     portal_group.limits = limits_from(config);
     portal_group.cmd_window = config.iscsi.cmd_window;
+    portal_group.discovery_security = security_from(config.discovery);
 
     std::vector<std::shared_ptr<scsi::Target>> targets;
     for (const auto& tc : config.targets) {
@@ -61,8 +77,21 @@ int serve(const Config& config) {
         for (const auto& p : tc.portals)
             addresses.push_back(to_string(p) + "," +
                                 std::to_string(portal_group.target_portal_group_tag));
-        portal_group.targets.push_back(
-            iscsi::TargetEntry{tc.name, tc.alias, target, std::move(addresses)});
+        iscsi::TargetEntry entry{tc.name, tc.alias, target, std::move(addresses), {}, {}};
+        for (const auto& text : tc.allow) {
+            // validate_config() checked every rule already.
+            auto rule = iscsi::parse_allow_rule(text);
+            ITD_CHECK(rule.has_value());
+            entry.allow.push_back(std::move(*rule));
+        }
+        entry.security = security_from(tc.auth);
+        // Say what protects the target, never with what.
+        spdlog::info("target {}: {}{}{}", tc.name,
+                     tc.auth.chap ? "CHAP required" : "no authentication",
+                     tc.auth.mutual_chap ? ", mutual CHAP available" : "",
+                     tc.allow.empty() ? ", all initiators allowed"
+                                      : ", " + std::to_string(tc.allow.size()) + " allow rule(s)");
+        portal_group.targets.push_back(std::move(entry));
     }
 
     // Every target is reachable on every portal (one portal group); the listen set is the

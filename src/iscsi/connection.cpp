@@ -86,10 +86,21 @@ LoginConfig Connection::login_config() {
     cfg.limits = portal_group_.limits;
     cfg.target_portal_group_tag = portal_group_.target_portal_group_tag;
     cfg.cmd_window = portal_group_.cmd_window;
-    cfg.check_target = [this](std::string_view, std::string_view target_name)
+    cfg.check_target = [this](std::string_view initiator_name, std::string_view target_name)
         -> std::optional<LoginStatus> {
-        if (!portal_group_.find_target(target_name)) return login_status::target_not_found;
+        const TargetEntry* target = portal_group_.find_target(target_name);
+        if (!target) return login_status::target_not_found;
+        // RFC 7143 11.13.5: 0x0202, the initiator is not allowed access to this target.
+        if (!acl_allows(target->allow, initiator_name, peer_address_))
+            return login_status::authorization_failure;
         return std::nullopt;
+    };
+    cfg.security_for = [this](const SessionParams& params) -> SecurityConfig {
+        if (params.session_type == SessionType::discovery) return portal_group_.discovery_security;
+        // check_target ran first and refused unknown names, so the target exists.
+        const TargetEntry* target = portal_group_.find_target(params.target_name);
+        ITD_CHECK(target != nullptr);
+        return target->security;
     };
     cfg.bind_session = [this](const SessionParams& params, std::uint64_t isid,
                               std::uint16_t tsih,
@@ -277,6 +288,8 @@ void Connection::handle_text(const Pdu& pdu) {
                 if (params_.session_type == SessionType::normal &&
                     (!target_ || t.name != target_->name))
                     continue;
+                // A discovery session lists only the targets this initiator may log in to.
+                if (!acl_allows(t.allow, params_.initiator_name, peer_address_)) continue;
                 TargetRecord record{t.name, t.addresses};
                 if (record.addresses.empty() && !local_address_.empty())
                     record.addresses.push_back(

@@ -74,6 +74,9 @@ public:
     // The portal this connection came in on, "host:port", for SendTargets answers when the
     // target lists no addresses of its own (a wildcard listener).
     void set_local_address(std::string address) { local_address_ = std::move(address); }
+    // The initiator's IP address without port ("10.0.0.7", "::1", "::ffff:127.0.0.1"), for
+    // the targets' allow lists. Unset (""), only name rules can admit the initiator.
+    void set_peer_address(std::string address) { peer_address_ = std::move(address); }
 
 private:
     enum class Phase : std::uint8_t { login, full_feature, closing };
@@ -146,6 +149,7 @@ private:
 
     std::function<void()> close_hook_;
     std::string local_address_;
+    std::string peer_address_;
     std::deque<std::vector<std::uint8_t>> output_;
 };
 

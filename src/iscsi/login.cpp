@@ -143,9 +143,6 @@ Login::Reply Login::step(const Pdu& request) {
 Login::Reply Login::negotiate(const Bhs& bhs, const std::vector<TextPair>& pairs) {
     Reply r;
     r.current = current_stage();
-    if (r.current == Stage::security) {
-        if (auto s = security_.on_request(pairs, r.text); !s) return fail(from(s.error()));
-    }
     // Offers we made in our last response must be answered in this request (RFC 7143 6.2).
     const bool offers_were_pending = negotiator_.offers_pending();
     if (auto n = negotiator_.on_request(pairs, r.current, r.text); !n) return fail(from(n.error()));
@@ -155,6 +152,20 @@ Login::Reply Login::negotiate(const Bhs& bhs, const std::vector<TextPair>& pairs
     if (!first_text_done_) {
         first_text_done_ = true;
         if (auto refused = first_text_checks()) return fail(*refused);
+        // Which credentials apply depends on the target named (or on discovery), so the
+        // security stage is set up only now, before it reads any security key.
+        if (cfg_.security_for) security_ = SecurityNegotiation(cfg_.security_for(negotiator_.params()));
+        // RFC 7143 6.3.1: an initiator that starts in the operational stage skips
+        // authentication, which a target with CHAP credentials must not allow.
+        if (r.current != Stage::security && security_.requires_authentication())
+            return fail(login_status::authentication_failure);
+    }
+    if (r.current == Stage::security) {
+        if (auto s = security_.on_request(pairs, r.text); !s) return fail(from(s.error()));
+        // Asked to leave the stage without ever choosing an AuthMethod the target requires:
+        // answering T=0 would only loop, so the login fails as unauthenticated.
+        if (bhs.transit() && security_.never_started() && security_.requires_authentication())
+            return fail(login_status::authentication_failure);
     }
     if (!tpgt_sent_) {
         // RFC 7143 13.9: the target returns its portal group tag in the first Login Response.

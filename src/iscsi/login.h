@@ -11,6 +11,8 @@
 //     (straight to [operational])              v                      v
 //                                       bind_session() ok --> [complete]  (T=1 NSG=3 sent)
 //   any state --PDU format error, bad key, refused target or bind--> [failed]
+//   [security] --CHAP failure, None offered where CHAP is required-->  [failed] (0x0201)
+//   first request CSG=1 when the target requires CHAP -------------->  [failed] (0x0201)
 //
 // Each step decides a Reply; respond() turns every Reply into the Login Response, so no
 // branch can forget to answer (STYLE.md #11). A failed step answers its status and the
@@ -70,6 +72,10 @@ struct LoginConfig {
     std::function<std::optional<LoginStatus>(std::string_view initiator_name,
                                              std::string_view target_name)>
         check_target;
+    // The security the login must pass, chosen once the first request's text is complete
+    // and the names and SessionType are known (each target, and discovery, has its own CHAP
+    // credentials). Unset: `security` above for every login.
+    std::function<SecurityConfig(const SessionParams&)> security_for;
     // Called once, just before the final (T=1, NSG=FFP) response is built: binds the
     // connection to a session (new with TSIH 0, reinstatement by ISID, or an existing one by
     // TSIH) and returns the TSIH, or a status such as session_does_not_exist.

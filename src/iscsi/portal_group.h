@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "iscsi/acl.h"
 #include "iscsi/discovery.h"
 #include "iscsi/login.h"
 #include "iscsi/negotiation.h"
@@ -22,6 +23,10 @@ struct TargetEntry {
     std::shared_ptr<scsi::Target> scsi;
     // Portals reported by SendTargets, as "host:port,tpgt" ("[v6]:port,tpgt").
     std::vector<std::string> addresses;
+    // Who may log in and see the target in SendTargets; empty: everyone (acl.h).
+    std::vector<AllowRule> allow;
+    // CHAP credentials for logins to this target (security.h); no chap: AuthMethod=None.
+    SecurityConfig security;
 };
 
 struct PortalGroup {
@@ -29,6 +34,8 @@ struct PortalGroup {
     std::uint16_t target_portal_group_tag = 1;
     std::uint32_t cmd_window = 128;
     std::vector<TargetEntry> targets;
+    // CHAP for discovery sessions ([discovery] in the config file).
+    SecurityConfig discovery_security;
     SessionTable sessions;
 
     const TargetEntry* find_target(std::string_view name) const {

@@ -33,7 +33,10 @@ void SocketConnection::start() {
     boost::system::error_code ec;
     socket_.set_option(asio::ip::tcp::no_delay(true), ec);
     auto remote = socket_.remote_endpoint(ec);
-    if (!ec) peer_ = remote.address().to_string() + ":" + std::to_string(remote.port());
+    if (!ec) {
+        peer_ = remote.address().to_string() + ":" + std::to_string(remote.port());
+        connection_.set_peer_address(remote.address().to_string());
+    }
     spdlog::debug("connection from {}", peer_);
     auto local = socket_.local_endpoint(ec);
     if (!ec) {

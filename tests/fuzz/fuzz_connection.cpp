@@ -66,7 +66,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     scsi::LunConfig lun;
     lun.volume = volume::open_volume(spec).value();
     target->add_lun(0, std::move(lun));
-    portal_group.targets.push_back(TargetEntry{"iqn.2026-11.org.itd.fuzz:disk", "", target, {}});
+    portal_group.targets.push_back(TargetEntry{"iqn.2026-11.org.itd.fuzz:disk", "", target, {}, {}, {}});
 
     Runner runner;
     auto conn = std::make_unique<Connection>(portal_group, runner);

@@ -33,7 +33,7 @@ struct Harness : CommandRunner {
         scsi::LunConfig lun;
         lun.volume = volume::open_volume(spec).value();
         target->add_lun(0, std::move(lun));
-        portal_group.targets.push_back(TargetEntry{kTargetName, "", target, {"127.0.0.1:3260,1"}});
+        portal_group.targets.push_back(TargetEntry{kTargetName, "", target, {"127.0.0.1:3260,1"}, {}, {}});
         conn = std::make_unique<Connection>(portal_group, *this);
     }
 
