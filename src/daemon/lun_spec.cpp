@@ -1,20 +1,26 @@
 // LUN-SPEC: BACKEND:ARG[,KEY=VALUE|,FLAG]...  (DESIGN.md "How a user meets it"; scripts depend
 // on this grammar, so keep it stable). Options that later backends and LUN features will use
-// are rejected by name until they work: a "readonly" silently ignored would be a data hazard.
+// are rejected by name until they work: an option silently ignored could be a data hazard.
 #include "daemon/lun_spec.h"
 
 #include <algorithm>
 #include <array>
+#include <cctype>
+#include <string>
 
 namespace itd::daemon {
 
 namespace {
 
 constexpr std::array not_yet_options = {
-    std::string_view{"readonly"}, std::string_view{"removable"}, std::string_view{"thin"},
-    std::string_view{"serial"},   std::string_view{"wwn"},       std::string_view{"page-size"},
-    std::string_view{"meta"},     std::string_view{"endpoint"},
+    std::string_view{"removable"}, std::string_view{"page-size"}, std::string_view{"meta"},
+    std::string_view{"endpoint"},
 };
+
+// SPC-4 7.8.15: the serial number is ASCII; we take printable characters without spaces (a
+// space would be indistinguishable from the padding) and keep it short enough for any
+// initiator's buffers.
+constexpr std::size_t max_serial_chars = 64;
 constexpr std::array not_yet_backends = {std::string_view{"thin"}};
 
 constexpr std::uint32_t min_block_size_bytes = 512;
@@ -37,6 +43,32 @@ std::expected<std::uint32_t, LunSpecError> parse_block_size(const std::string& t
         return lun_error("block-size", "invalid block-size '" + text +
                                            "' (use 512 or 4096; any power of two 512..65536)");
     return static_cast<std::uint32_t>(*value);
+}
+
+std::expected<std::string, LunSpecError> parse_serial(const std::string& text) {
+    const bool printable = std::all_of(text.begin(), text.end(),
+                                       [](char c) { return c > 0x20 && c < 0x7f; });
+    if (text.empty() || text.size() > max_serial_chars || !printable)
+        return lun_error("serial", "invalid serial '" + text + "' (1.." +
+                                       std::to_string(max_serial_chars) +
+                                       " printable ASCII characters, no spaces)");
+    return text;
+}
+
+// An 8-byte NAA designator (SPC-4 7.8.6.6): 16 hex digits, optionally after "0x" or "naa.".
+// The first digit is the NAA: 2h, 3h (locally assigned) or 5h (IEEE registered); 6h needs 16
+// bytes and does not fit.
+std::expected<std::uint64_t, LunSpecError> parse_wwn(const std::string& text) {
+    std::string_view digits = text;
+    if (digits.starts_with("0x") || digits.starts_with("0X")) digits.remove_prefix(2);
+    else if (digits.starts_with("naa.")) digits.remove_prefix(4);
+    const bool hex = std::all_of(digits.begin(), digits.end(),
+                                 [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+    if (digits.size() != 16 || !hex || (digits[0] != '2' && digits[0] != '3' && digits[0] != '5'))
+        return lun_error("wwn", "invalid wwn '" + text +
+                                    "' (16 hex digits, NAA 2, 3 or 5 first, e.g. "
+                                    "wwn=3000000000000001)");
+    return std::stoull(std::string(digits), nullptr, 16);
 }
 
 }  // namespace
@@ -82,12 +114,31 @@ std::expected<LunSpec, LunSpecError> build_lun_spec(const LunParts& parts) {
                 if (!size) return lun_error(key, size.error().message);
                 lun.volume.size_bytes = *size;
             }
+        } else if (key == "thin" || key == "readonly") {
+            if (value)
+                return lun_error(key, "option '" + key + "' is a flag and takes no value");
+            (key == "thin" ? lun.thin : lun.read_only) = true;
+        } else if (key == "serial" || key == "wwn") {
+            if (!value || value->empty())
+                return lun_error(key, "option '" + key + "' needs a value, e.g. " + key +
+                                          (key == "serial" ? "=DISK0001" : "=3000000000000001"));
+            if (key == "serial") {
+                auto serial = parse_serial(*value);
+                if (!serial) return std::unexpected(serial.error());
+                lun.serial = *serial;
+            } else {
+                auto wwn = parse_wwn(*value);
+                if (!wwn) return std::unexpected(wwn.error());
+                lun.wwn = *wwn;
+            }
         } else if (contains(not_yet_options, key)) {
             return lun_error(key, "option '" + key + "' is not supported yet");
         } else if (key.empty()) {
             return lun_error(key, "empty option (stray ',')");
         } else {
-            return lun_error(key, "unknown option '" + key + "' (use size= or block-size=)");
+            return lun_error(key, "unknown option '" + key +
+                                      "' (use size=, block-size=, thin, readonly, serial= or "
+                                      "wwn=)");
         }
     }
 

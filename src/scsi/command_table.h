@@ -83,5 +83,12 @@ SenseReason handle_read_capacity16(TaskPtr& task);      // sbc_capacity.cpp
 SenseReason handle_read(TaskPtr& task);                 // sbc_read_write.cpp
 SenseReason handle_write(TaskPtr& task);                // sbc_read_write.cpp
 SenseReason handle_synchronize_cache(TaskPtr& task);    // sbc_sync_cache.cpp
+SenseReason handle_unmap(TaskPtr& task);                 // sbc_unmap.cpp
+SenseReason handle_write_same(TaskPtr& task);            // sbc_write_same.cpp
+SenseReason handle_get_lba_status(TaskPtr& task);        // sbc_get_lba_status.cpp
+SenseReason handle_verify(TaskPtr& task);                // sbc_verify.cpp
+SenseReason handle_write_and_verify(TaskPtr& task);      // sbc_verify.cpp
+SenseReason handle_prefetch(TaskPtr& task);              // sbc_prefetch.cpp
+SenseReason handle_compare_and_write(TaskPtr& task);     // sbc_compare_and_write.cpp
 
 }  // namespace itd::scsi

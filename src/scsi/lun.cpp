@@ -38,12 +38,28 @@ LogicalUnit::LogicalUnit(std::uint32_t lun, LunConfig config, std::string_view t
     // SPC-4 7.8.6.6.4: NAA 3h, locally assigned, 60 bits of our choosing. (NAA 6h would need an
     // IEEE company id we do not have.)
     const std::uint64_t id_bits = config_.naa_id.value_or(h);
-    naa_id_ = (std::uint64_t{0x3} << 60) | (id_bits & 0x0fffffffffffffffull);
+    const std::uint64_t naa = id_bits >> 60;
+    naa_id_ = config_.naa_id && (naa == 0x2 || naa == 0x3 || naa == 0x5)
+                  ? id_bits
+                  : (std::uint64_t{0x3} << 60) | (id_bits & 0x0fffffffffffffffull);
     wce_.store(config_.volume->has_volatile_cache(), std::memory_order_relaxed);
 }
 
 std::uint32_t LogicalUnit::max_transfer_blocks() const {
     return kMaxTransferBytes / geometry().block_size_bytes;
+}
+
+std::uint64_t LogicalUnit::max_write_same_blocks() const {
+    // VPD B0h MAXIMUM WRITE SAME LENGTH: as for READ and WRITE, 8 MiB per command. libiscsi's
+    // WriteSame16.Unmap assumes it may WRITE(16) as many blocks as MAXIMUM WRITE SAME LENGTH
+    // allows in one command, which our MAXIMUM TRANSFER LENGTH would refuse if this were larger.
+    return max_transfer_blocks();
+}
+
+std::uint8_t LogicalUnit::max_compare_and_write_blocks() const {
+    // SBC-4 5.3: the data-out buffer holds twice the blocks (compare, then write), and must fit
+    // MAXIMUM TRANSFER LENGTH; the VPD field is one byte.
+    return static_cast<std::uint8_t>(std::min<std::uint32_t>(255, max_transfer_blocks() / 2));
 }
 
 std::uint16_t LogicalUnit::optimal_granularity_blocks() const {

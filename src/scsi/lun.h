@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "scsi/range_lock.h"
 #include "scsi/target.h"
 #include "scsi/unit_attention.h"
 #include "volume/volume.h"
@@ -19,6 +20,7 @@ namespace itd::scsi {
 // size. 8 MiB bounds the memory one command can pin, and is what Linux splits requests to anyway.
 inline constexpr std::uint32_t kMaxTransferBytes = 8u << 20;
 
+
 class LogicalUnit {
 public:
     LogicalUnit(std::uint32_t lun, LunConfig config, std::string_view target_name);
@@ -28,6 +30,8 @@ public:
     volume::Geometry geometry() const { return config_.volume->geometry(); }
     const LunConfig& config() const { return config_; }
     bool read_only() const { return config_.read_only; }
+    // SBC-4 4.7.3: thin provisioned with UNMAP support (LBPME=1, LBPU=1, LBPRZ=1).
+    bool thin() const { return config_.thin && config_.volume->supports_unmap(); }
 
     // VPD 80h.
     const std::string& serial() const { return serial_; }
@@ -43,6 +47,14 @@ public:
     std::uint16_t optimal_granularity_blocks() const;
 
     UnitAttentions& unit_attentions() { return unit_attentions_; }
+    // Held by every write-like command over its range (COMPARE AND WRITE atomicity).
+    RangeLock& range_lock() { return range_lock_; }
+
+    // VPD B0h limits (SBC-4 6.6.4), enforced by the commands they limit.
+    std::uint32_t max_unmap_blocks() const { return 0xffffffffu; }  // FFFFFFFFh: no limit
+    std::uint32_t max_unmap_descriptors() const { return 256; }
+    std::uint64_t max_write_same_blocks() const;
+    std::uint8_t max_compare_and_write_blocks() const;
 
 private:
     std::uint32_t lun_;
@@ -51,6 +63,7 @@ private:
     std::uint64_t naa_id_;
     std::atomic<bool> wce_;
     UnitAttentions unit_attentions_;
+    RangeLock range_lock_;
 };
 
 // FNV-1a, 64 bits: a hash that is the same on every build, for identifiers that must survive

@@ -32,10 +32,12 @@ SenseReason handle_read_capacity16(TaskPtr& task) {
     const std::uint32_t allocation_length = load_be32(&t.cdb()[10]);
     const volume::Geometry g = t.lu->geometry();
     // SBC-4 5.20.2 table: 32 bytes. No protection (P_TYPE/PROT_EN 0), one logical block per
-    // physical block, LBPME 0 (no thin provisioning yet), lowest aligned LBA 0.
+    // physical block, lowest aligned LBA 0. A thin LU sets LBPME (logical block provisioning
+    // management) and LBPRZ (deallocated blocks read as zeros).
     std::array<std::uint8_t, 32> data{};
     store_be64(&data[0], g.block_count - 1);
     store_be32(&data[8], g.block_size_bytes);
+    if (t.lu->thin()) data[14] = 0x80 | 0x40;
     // An allocation length below 32 (even 0) is not an error: the data is cut (SPC-4 4.2.5.6;
     // libiscsi ReadCapacity16.Alloclen).
     t.send_data(data, allocation_length);

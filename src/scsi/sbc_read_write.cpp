@@ -26,43 +26,12 @@
 #include "common/check.h"
 #include "scsi/command_table.h"
 #include "scsi/lun.h"
+#include "scsi/sbc_common.h"
 #include "scsi/volume_errors.h"
 
 namespace itd::scsi {
 
 namespace {
-
-struct BlockRange {
-    std::uint64_t lba = 0;
-    std::uint64_t blocks = 0;
-};
-
-BlockRange decode_range(const Task& t) {
-    const CommandSpec& spec = *t.spec;
-    BlockRange r;
-    r.lba = load_field(t.cdb(), spec.lba);
-    // SBC-4 5.16: READ(6)/WRITE(6) carry a 21-bit LBA; the top bits of byte 1 are reserved
-    // (checked by the usage mask).
-    if (spec.cdb_size == 6) r.lba &= 0x1fffff;
-    r.blocks = load_field(t.cdb(), spec.length);
-    if (r.blocks == 0 && spec.length_kind == LengthKind::blocks_zero_is_256) r.blocks = 256;
-    return r;
-}
-
-// SBC-4 4.5: the whole range must lie within the medium. An LBA at or past the end is out of
-// range even with a transfer length of zero (libiscsi Read10.0Blocks sends LBA = capacity + 1).
-SenseReason check_range(Task& t, const BlockRange& r) {
-    const std::uint64_t count = t.lu->geometry().block_count;
-    if (r.lba >= count || r.blocks > count - r.lba) {
-        t.detail.information = r.lba;
-        return SenseReason::lba_out_of_range;
-    }
-    // SBC-4 6.6.4: a TRANSFER LENGTH beyond MAXIMUM TRANSFER LENGTH is INVALID FIELD IN CDB.
-    if (r.blocks > t.lu->max_transfer_blocks()) {
-        return t.invalid_cdb_field(t.spec->length.offset);
-    }
-    return SenseReason::none;
-}
 
 // FUA sits in byte 1 bit 3 of the 10/12/16-byte CDBs; READ(6)/WRITE(6) have none.
 bool fua_bit(const Task& t) { return t.spec->cdb_size != 6 && (t.cdb()[1] & 0x08) != 0; }
@@ -124,16 +93,54 @@ SenseReason handle_write(TaskPtr& task) {
     }
     if (bytes == 0) return SenseReason::none;  // SBC-4 5.40: zero blocks is not an error
 
+    const std::span<const std::uint8_t> data = t.data_out.first(bytes);
+    locked_write(std::move(task), BlockRange{r.lba, bytes / block_bytes}, data, fua_bit(t));
+    return SenseReason::none;
+}
+
+BlockRange decode_range(const Task& t) {
+    const CommandSpec& spec = *t.spec;
+    BlockRange r;
+    r.lba = load_field(t.cdb(), spec.lba);
+    // SBC-4 5.16: READ(6)/WRITE(6) carry a 21-bit LBA; the top bits of byte 1 are reserved
+    // (checked by the usage mask).
+    if (spec.cdb_size == 6) r.lba &= 0x1fffff;
+    r.blocks = load_field(t.cdb(), spec.length);
+    if (r.blocks == 0 && spec.length_kind == LengthKind::blocks_zero_is_256) r.blocks = 256;
+    return r;
+}
+
+SenseReason check_lba_range(Task& t, const BlockRange& r) {
+    const std::uint64_t count = t.lu->geometry().block_count;
+    if (r.lba >= count || r.blocks > count - r.lba) {
+        t.detail.information = r.lba;
+        return SenseReason::lba_out_of_range;
+    }
+    return SenseReason::none;
+}
+
+SenseReason check_range(Task& t, const BlockRange& r) {
+    if (auto reason = check_lba_range(t, r); reason != SenseReason::none) return reason;
+    if (r.blocks > t.lu->max_transfer_blocks()) return t.invalid_cdb_field(t.spec->length.offset);
+    return SenseReason::none;
+}
+
+void locked_write(TaskPtr task, BlockRange r, std::span<const std::uint8_t> data, bool fua) {
+    LogicalUnit& lu = *task->lu;
     // SBC-4 7.5.5: with WCE=0 every write completes only once on the medium, exactly what FUA
     // asks of one write.
-    const volume::WriteFlags flags{.fua = fua_bit(t) || !t.lu->write_cache_enabled()};
-    volume::Volume& vol = t.lu->volume();
-    vol.write(r.lba * block_bytes, t.data_out.first(bytes), flags,
-              [task = std::move(task)](itd::Status st) mutable {
-                  finish(std::move(task), st ? SenseReason::none
-                                             : sense_for_volume_error(st.error(), IoKind::write));
-              });
-    return SenseReason::none;
+    const volume::WriteFlags flags{.fua = fua || !lu.write_cache_enabled()};
+    const std::uint64_t offset = r.lba * lu.geometry().block_size_bytes;
+    lu.range_lock().acquire(
+        r.lba, r.blocks,
+        [task = std::move(task), offset, data, flags](RangeLock::Guard guard) mutable {
+            task->range_guard = std::move(guard);
+            volume::Volume& vol = task->lu->volume();
+            vol.write(offset, data, flags, [task = std::move(task)](itd::Status st) mutable {
+                finish(std::move(task), st ? SenseReason::none
+                                           : sense_for_volume_error(st.error(), IoKind::write));
+            });
+        });
 }
 
 }  // namespace itd::scsi

@@ -18,6 +18,7 @@ constexpr std::uint8_t kIllegalRequest = 0x5;
 constexpr std::uint8_t kUnitAttention = 0x6;
 constexpr std::uint8_t kDataProtect = 0x7;
 constexpr std::uint8_t kAbortedCommand = 0xb;
+constexpr std::uint8_t kMiscompare = 0xe;
 
 constexpr Status kCheck = Status::check_condition;
 
@@ -63,6 +64,7 @@ SenseCode sense_code(SenseReason reason) {
         // INTERNAL TARGET FAILURE
         case SenseReason::internal_target_failure: return {kCheck, kHardwareError, 0x44, 0x00};
         case SenseReason::data_phase_error: return {kCheck, kAbortedCommand, 0x4b, 0x00};
+        case SenseReason::miscompare_during_verify: return {kCheck, kMiscompare, 0x1d, 0x00};
         // POWER ON, RESET, OR BUS DEVICE RESET OCCURRED
         case SenseReason::ua_power_on: return {kCheck, kUnitAttention, 0x29, 0x00};
         // BUS DEVICE RESET FUNCTION OCCURRED (SAM-5 5.14: after a LOGICAL UNIT RESET)
@@ -99,6 +101,7 @@ const char* to_string(SenseReason reason) {
         case SenseReason::not_ready: return "not ready";
         case SenseReason::internal_target_failure: return "internal target failure";
         case SenseReason::data_phase_error: return "data phase error";
+        case SenseReason::miscompare_during_verify: return "miscompare during verify";
         case SenseReason::ua_power_on: return "UA: power on";
         case SenseReason::ua_bus_device_reset: return "UA: bus device reset";
         case SenseReason::ua_capacity_changed: return "UA: capacity changed";

@@ -26,6 +26,10 @@ enum class SenseReason : std::uint8_t {
     medium_error,
     not_ready,
     internal_target_failure,
+    // VERIFY, WRITE AND VERIFY, COMPARE AND WRITE found other data on the medium: MISCOMPARE,
+    // MISCOMPARE DURING VERIFY OPERATION (SBC-4 5.3, 5.33), with the offset of the first
+    // differing byte in INFORMATION.
+    miscompare_during_verify,
     // The transport could not collect the write data (an iSCSI DataSN or offset out of
     // sequence): ABORTED COMMAND, DATA PHASE ERROR (SPC-4 4.5.6, 4Bh/00h).
     data_phase_error,

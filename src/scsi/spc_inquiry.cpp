@@ -126,8 +126,20 @@ std::vector<std::uint8_t> vpd_block_limits(const LogicalUnit& lu) {
     store_be16(&d[6], lu.optimal_granularity_blocks());
     store_be32(&d[8], lu.max_transfer_blocks());   // MAXIMUM TRANSFER LENGTH
     store_be32(&d[12], lu.max_transfer_blocks());  // OPTIMAL TRANSFER LENGTH
-    // No UNMAP, WRITE SAME or COMPARE AND WRITE yet: their limits stay 0 (libiscsi checks that
-    // MAXIMUM UNMAP LBA COUNT is 0 when LBPU is 0).
+    // WSNZ: WRITE SAME with zero blocks ("to the end") is refused (sbc_write_same.cpp).
+    d[4] = 0x01;
+    d[5] = lu.max_compare_and_write_blocks();  // MAXIMUM COMPARE AND WRITE LENGTH
+    // UNMAP limits only when UNMAP is there (libiscsi checks that MAXIMUM UNMAP LBA COUNT is 0
+    // when LBPU is 0).
+    if (lu.thin()) {
+        store_be32(&d[20], lu.max_unmap_blocks());       // MAXIMUM UNMAP LBA COUNT
+        store_be32(&d[24], lu.max_unmap_descriptors());  // MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT
+        // OPTIMAL UNMAP GRANULARITY: a 4 KiB page, what a file system hole or a released
+        // memory page covers; UNMAP GRANULARITY ALIGNMENT 0 with UGAVALID.
+        store_be32(&d[28], lu.optimal_granularity_blocks());
+        d[32] = 0x80;
+    }
+    store_be64(&d[36], lu.max_write_same_blocks());  // MAXIMUM WRITE SAME LENGTH
     return d;
 }
 
@@ -138,9 +150,17 @@ std::vector<std::uint8_t> vpd_block_characteristics() {
     return d;
 }
 
-// SBC-4 6.6.6 Logical Block Provisioning. Fully provisioned for now: LBPU, LBPWS and LBPWS10
-// are 0, and READ CAPACITY(16) reports LBPME=0.
-std::vector<std::uint8_t> vpd_logical_block_provisioning() { return vpd_header(0xb2, 4); }
+// SBC-4 6.6.6 Logical Block Provisioning. A thin LU has UNMAP (LBPU), WRITE SAME(16) and (10)
+// with UNMAP (LBPWS, LBPWS10), reads zeros from deallocated blocks (LBPRZ 001b) and says
+// PROVISIONING TYPE 010b, thin; others are fully provisioned (all zero).
+std::vector<std::uint8_t> vpd_logical_block_provisioning(const LogicalUnit& lu) {
+    auto d = vpd_header(0xb2, 4);
+    if (lu.thin()) {
+        d[5] = 0x80 | 0x40 | 0x20 | 0x04;
+        d[6] = 0x02;
+    }
+    return d;
+}
 
 }  // namespace
 
@@ -174,7 +194,7 @@ SenseReason handle_inquiry(TaskPtr& task) {
         case 0x83: data = vpd_device_identification(*lu, t.target->name()); break;
         case 0xb0: data = vpd_block_limits(*lu); break;
         case 0xb1: data = vpd_block_characteristics(); break;
-        case 0xb2: data = vpd_logical_block_provisioning(); break;
+        case 0xb2: data = vpd_logical_block_provisioning(*lu); break;
         default: return t.invalid_cdb_field(2);
     }
     t.send_data(data, allocation_length);

@@ -34,11 +34,16 @@ struct LunConfig {
     // VPD 80h unit serial number. Empty: derived from the target name and the LUN number, so it
     // is stable across restarts.
     std::string serial;
-    // VPD 83h NAA designator, NAA 3h (locally assigned, SPC-4 7.8.6.6.4): the top nibble is
-    // forced to 3h. Empty: derived from a hash of the target name and the LUN number (stable).
+    // VPD 83h 8-byte NAA designator (SPC-4 7.8.6.6). A top nibble of 2h, 3h or 5h is kept
+    // (an id the user assigned); any other is replaced by 3h (locally assigned). Empty: NAA 3h
+    // from a hash of the target name and the LUN number (stable).
     std::optional<std::uint64_t> naa_id;
     // Writes fail with DATA PROTECT / WRITE PROTECTED and MODE SENSE reports WP.
     bool read_only = false;
+    // Logical block provisioning (SBC-4 4.7): thin provisioned, UNMAP and WRITE SAME with UNMAP
+    // allowed, LBPME=1 and LBPRZ=1 in READ CAPACITY(16), GET LBA STATUS. Only takes effect
+    // when the volume supports_unmap().
+    bool thin = false;
 };
 
 class Target {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "scsi/command.h"
+#include "scsi/range_lock.h"
 #include "scsi/sense.h"
 
 namespace itd::scsi {
@@ -37,8 +38,12 @@ struct Task {
     SenseDetail detail;
     CommandResult result;
     CommandDone done;
-    // For a read whose data-in buffer is shorter than the blocks it asks for.
+    // For a read whose data-in buffer is shorter than the blocks it asks for, and for data a
+    // command reads to compare (VERIFY, COMPARE AND WRITE) or builds to write (WRITE SAME).
     std::vector<std::uint8_t> bounce;
+    // The LBA range a write-like command holds (range_lock.h); released when the task ends,
+    // before the transport sees the answer.
+    RangeLock::Guard range_guard;
 
     std::span<const std::uint8_t> cdb() const { return {cdb_bytes.data(), cdb_size}; }
 

@@ -1,7 +1,7 @@
 // A bounded pool of threads for blocking I/O (pread, pwrite, fdatasync), owned by one volume
 // (DESIGN.md "Threading": blocking work runs on a bounded pool). The queue has a fixed bound;
 // submit() blocks the caller while it is full, which pushes back on the connection thread and,
-// through it, on the initiator. Destruction runs every job already queued, so every completion
+// through it, on the initiator; a submit from one of the pool's own threads never blocks. Destruction runs every job already queued, so every completion
 // still runs exactly once, then joins the workers.
 #pragma once
 

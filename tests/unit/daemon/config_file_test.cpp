@@ -165,14 +165,32 @@ TEST(ConfigFile, LunErrorsNameTheLine) {
               "power of two 512..65536)");
     EXPECT_EQ(error_of(head + "backend = 7\n"),
               "itd.toml:6: target[0].lun[1].backend: expected a string, got an integer");
-    EXPECT_EQ(error_of(head + "spec = \"memory:1G,readonly\"\n"),
-              "itd.toml:6: target[0].lun[1]: LUN-SPEC 'memory:1G,readonly': option 'readonly' "
-              "is not supported yet");
+    EXPECT_EQ(error_of(head + "spec = \"memory:1G,removable\"\n"),
+              "itd.toml:6: target[0].lun[1]: LUN-SPEC 'memory:1G,removable': option "
+              "'removable' is not supported yet");
     EXPECT_EQ(error_of(head + "spec = \"memory:1G\"\nbackend = \"memory\"\n"),
               "itd.toml:5: target[0].lun[1]: use either spec or backend/path/size/block-size, "
               "not both");
-    EXPECT_EQ(error_of(head + "backend = \"file\"\npath = \"/x\"\nreadonly = true\n"),
-              "itd.toml:8: target[0].lun[1]: key 'readonly' is not supported yet");
+    EXPECT_EQ(error_of(head + "backend = \"file\"\npath = \"/x\"\nremovable = true\n"),
+              "itd.toml:8: target[0].lun[1]: key 'removable' is not supported yet");
+    EXPECT_EQ(error_of(head + "backend = \"memory\"\nsize = \"1G\"\nwwn = \"12\"\n"),
+              "itd.toml:8: target[0].lun[1]: invalid wwn '12' (16 hex digits, NAA 2, 3 or 5 "
+              "first, e.g. wwn=3000000000000001)");
+}
+
+TEST(ConfigFile, LunThinReadonlySerialWwn) {
+    const Config c = parse_ok(
+        "[[target]]\nname = \"iqn.2026-11.org.example:a\"\n"
+        "[[target.lun]]\nbackend = \"memory\"\nsize = \"1G\"\nthin = true\nreadonly = false\n"
+        "serial = \"S1\"\nwwn = \"3000000000000001\"\n"
+        "[[target.lun]]\nspec = \"memory:1G,readonly\"\n");
+    ASSERT_EQ(c.targets[0].luns.size(), 2u);
+    const LunSpec& a = c.targets[0].luns[0];
+    EXPECT_TRUE(a.thin);
+    EXPECT_FALSE(a.read_only);
+    EXPECT_EQ(a.serial, "S1");
+    EXPECT_EQ(a.wwn, 0x3000000000000001ull);
+    EXPECT_TRUE(c.targets[0].luns[1].read_only);
 }
 
 TEST(ConfigFile, TargetErrors) {

@@ -125,15 +125,48 @@ TEST(ParseLunSpec, BlockSizeErrors) {
 
 TEST(ParseLunSpec, UnknownOption) {
     EXPECT_EQ(error_of("memory:1G,blocksize=4096"),
-              "LUN-SPEC 'memory:1G,blocksize=4096': unknown option 'blocksize' (use size= or "
-              "block-size=)");
+              "LUN-SPEC 'memory:1G,blocksize=4096': unknown option 'blocksize' (use size=, "
+              "block-size=, thin, readonly, serial= or wwn=)");
     EXPECT_EQ(error_of("file:/x,sync"),
-              "LUN-SPEC 'file:/x,sync': unknown option 'sync' (use size= or block-size=)");
+              "LUN-SPEC 'file:/x,sync': unknown option 'sync' (use size=, block-size=, thin, "
+              "readonly, serial= or wwn=)");
+}
+
+TEST(ParseLunSpec, ThinReadonlySerialWwn) {
+    auto lun = parse_lun_spec("file:/x,size=1G,thin,readonly,serial=DISK-0001,wwn=0x3000000000000abc");
+    ASSERT_TRUE(lun.has_value()) << lun.error().message;
+    EXPECT_TRUE(lun->thin);
+    EXPECT_TRUE(lun->read_only);
+    EXPECT_EQ(lun->serial, "DISK-0001");
+    EXPECT_EQ(lun->wwn, 0x3000000000000abcull);
+    auto plain = parse_lun_spec("memory:1G");
+    ASSERT_TRUE(plain.has_value());
+    EXPECT_FALSE(plain->thin);
+    EXPECT_FALSE(plain->read_only);
+    EXPECT_TRUE(plain->serial.empty());
+    EXPECT_FALSE(plain->wwn.has_value());
+    EXPECT_EQ(parse_lun_spec("memory:1G,wwn=naa.5001405abcdef012")->wwn, 0x5001405abcdef012ull);
+}
+
+TEST(ParseLunSpec, ThinReadonlySerialWwnErrors) {
+    EXPECT_EQ(error_of("memory:1G,thin=yes"),
+              "LUN-SPEC 'memory:1G,thin=yes': option 'thin' is a flag and takes no value");
+    EXPECT_EQ(error_of("memory:1G,serial"),
+              "LUN-SPEC 'memory:1G,serial': option 'serial' needs a value, e.g. serial=DISK0001");
+    EXPECT_EQ(error_of("memory:1G,serial=a b"),
+              "LUN-SPEC 'memory:1G,serial=a b': invalid serial 'a b' (1..64 printable ASCII "
+              "characters, no spaces)");
+    for (const char* wwn : {"0x5000", "6001405abcdef0123", "6001405abcdef012", "3xyz000000000000"}) {
+        const std::string text = "memory:1G,wwn=" + std::string(wwn);
+        EXPECT_EQ(error_of(text), "LUN-SPEC '" + text + "': invalid wwn '" + wwn +
+                                      "' (16 hex digits, NAA 2, 3 or 5 first, e.g. "
+                                      "wwn=3000000000000001)");
+    }
 }
 
 TEST(ParseLunSpec, FutureOptionsAreRejectedByName) {
-    for (const char* option : {"readonly", "removable", "thin", "serial=ABC", "wwn=0x5000",
-                               "page-size=256K", "meta=etcd://x:2379", "endpoint=http://x"}) {
+    for (const char* option : {"removable", "page-size=256K", "meta=etcd://x:2379",
+                               "endpoint=http://x"}) {
         const std::string text = "file:/x," + std::string(option);
         const std::string name = std::string(option).substr(0, std::string(option).find('='));
         EXPECT_EQ(error_of(text),

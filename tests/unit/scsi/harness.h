@@ -46,11 +46,13 @@ inline std::shared_ptr<volume::Volume> memory_volume(std::uint64_t blocks,
 class Harness {
 public:
     explicit Harness(std::uint64_t blocks = 2048, std::uint32_t block_size = 512,
-                     bool read_only = false)
+                     bool read_only = false, bool thin = false,
+                     std::shared_ptr<volume::Volume> vol = nullptr)
         : target("iqn.2026-11.org.example:test") {
         LunConfig cfg;
-        cfg.volume = memory_volume(blocks, block_size);
+        cfg.volume = vol ? std::move(vol) : memory_volume(blocks, block_size);
         cfg.read_only = read_only;
+        cfg.thin = thin;
         target.add_lun(0, std::move(cfg));
         nexus = target.register_nexus("iqn.init,i,0x1", "iqn.target,t,0x1");
         // Clear the power-on unit attention most tests do not care about.

@@ -1,0 +1,35 @@
+// What the SBC handlers share: the LBA range a CDB names, the checks every block command makes
+// on it, and a write that holds the LU's range lock (range_lock.h) while it runs.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "scsi/command_table.h"
+#include "scsi/lun.h"
+#include "scsi/task.h"
+
+namespace itd::scsi {
+
+struct BlockRange {
+    std::uint64_t lba = 0;
+    std::uint64_t blocks = 0;
+};
+
+// The LBA and length fields the command table names for this CDB.
+BlockRange decode_range(const Task& t);
+
+// SBC-4 4.5: the whole range must lie within the medium; an LBA at or past the end is out of
+// range even with zero blocks (libiscsi's *.BeyondEol and *.0Blocks tests). Sets INFORMATION.
+SenseReason check_lba_range(Task& t, const BlockRange& r);
+
+// check_lba_range, then SBC-4 6.6.4: more blocks than MAXIMUM TRANSFER LENGTH is INVALID FIELD
+// IN CDB, pointing at the length field.
+SenseReason check_range(Task& t, const BlockRange& r);
+
+// Takes the range lock over r, then writes data at r.lba and finishes the task (with the
+// volume's error mapped to sense, or GOOD). data must stay valid until the task finishes
+// (the transport's data-out buffer or the task's bounce buffer).
+void locked_write(TaskPtr task, BlockRange r, std::span<const std::uint8_t> data, bool fua);
+
+}  // namespace itd::scsi
