@@ -38,7 +38,12 @@ struct Portal {
 
 struct LunSpec {
     volume::VolumeSpec volume;
-    // Later: readonly, removable, serial, wwn (rejected by the parsers until then).
+    // thin: logical block provisioning (UNMAP, WRITE SAME with UNMAP, GET LBA STATUS; LBPME=1).
+    bool thin = false;
+    bool read_only = false;             // readonly: writes fail with WRITE PROTECTED
+    std::string serial;                 // serial=: VPD 80h; empty: derived from the names
+    std::optional<std::uint64_t> wwn;   // wwn=: the 8-byte NAA id in VPD 83h; none: derived
+    // Later: removable (rejected by the parsers until then).
 };
 
 // CHAP credentials (RFC 7143 12.1.3). Only the config file carries them: a secret on the

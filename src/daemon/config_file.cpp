@@ -57,9 +57,8 @@ using Keys = std::initializer_list<std::string_view>;
 
 // LUN keys that name features not built yet; rejected by name, like in a LUN-SPEC.
 constexpr std::array not_yet_lun_keys = {
-    std::string_view{"readonly"}, std::string_view{"removable"}, std::string_view{"thin"},
-    std::string_view{"serial"},   std::string_view{"wwn"},       std::string_view{"page-size"},
-    std::string_view{"meta"},     std::string_view{"endpoint"},
+    std::string_view{"removable"}, std::string_view{"page-size"}, std::string_view{"meta"},
+    std::string_view{"endpoint"},
 };
 
 std::string_view type_name(const toml::node& node) {
@@ -311,7 +310,10 @@ Result<LunSpec> FileParser::parse_lun(const toml::table& table, std::string_view
             return error(key.source(), path,
                          "key '" + std::string(key.str()) + "' is not supported yet");
     }
-    if (auto st = check_keys(table, path, {"spec", "backend", "path", "size", "block-size"}); !st)
+    if (auto st = check_keys(table, path,
+                             {"spec", "backend", "path", "size", "block-size", "thin", "readonly",
+                              "serial", "wwn"});
+        !st)
         return std::unexpected(st.error());
     if (const auto* spec = table.get("spec")) {
         if (table.size() != 1)
@@ -355,6 +357,21 @@ Result<LunSpec> FileParser::parse_lun(const toml::table& table, std::string_view
         auto text = get_size_text(*node, join(path, "block-size"));
         if (!text) return std::unexpected(text.error());
         parts.options.emplace_back("block-size", *text);
+    }
+    // The LUN-SPEC flags are booleans here; false is the same as leaving them out.
+    for (const char* key : {"thin", "readonly"}) {
+        if (const auto* node = table.get(key)) {
+            auto value = get_bool(*node, join(path, key));
+            if (!value) return std::unexpected(value.error());
+            if (*value) parts.options.emplace_back(key, std::nullopt);
+        }
+    }
+    for (const char* key : {"serial", "wwn"}) {
+        if (const auto* node = table.get(key)) {
+            auto text = get_string(*node, join(path, key));
+            if (!text) return std::unexpected(text.error());
+            parts.options.emplace_back(key, *text);
+        }
     }
 
     auto lun = build_lun_spec(parts);

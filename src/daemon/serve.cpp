@@ -66,8 +66,13 @@ int serve(const Config& config) {
             spdlog::info("target {} LUN {}: {} {} ({} blocks of {} bytes)", tc.name, lun,
                          tc.luns[lun].volume.backend, tc.luns[lun].volume.arg, g.block_count,
                          g.block_size_bytes);
+            const LunSpec& spec = tc.luns[lun];
             scsi::LunConfig lun_config;
             lun_config.volume = std::move(*volume);
+            lun_config.thin = spec.thin;
+            lun_config.read_only = spec.read_only;
+            lun_config.serial = spec.serial;
+            lun_config.naa_id = spec.wwn;
             target->add_lun(static_cast<std::uint32_t>(lun), std::move(lun_config));
         }
         targets.push_back(target);
