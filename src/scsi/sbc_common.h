@@ -27,6 +27,11 @@ SenseReason check_lba_range(Task& t, const BlockRange& r);
 // IN CDB, pointing at the length field.
 SenseReason check_range(Task& t, const BlockRange& r);
 
+// The data-out part of WRITE (and WRITE AND VERIFY): decodes and checks the range, applies the
+// residual policy at the top of sbc_read_write.cpp, and starts a locked_write. Returns a reason
+// to finish with now, or none when the write went asynchronous (the task is taken).
+SenseReason write_from_cdb(TaskPtr& task, bool fua);
+
 // Takes the range lock over r, then writes data at r.lba and finishes the task (with the
 // volume's error mapped to sense, or GOOD). data must stay valid until the task finishes
 // (the transport's data-out buffer or the task's bounce buffer).

@@ -82,6 +82,11 @@ SenseReason handle_write(TaskPtr& task) {
     Task& t = *task;
     // SBC-4 4.13: a write-protected LU rejects writes with DATA PROTECT / WRITE PROTECTED.
     if (t.lu->read_only()) return SenseReason::write_protected;
+    return write_from_cdb(task, fua_bit(t));
+}
+
+SenseReason write_from_cdb(TaskPtr& task, bool fua) {
+    Task& t = *task;
     const BlockRange r = decode_range(t);
     if (auto reason = check_range(t, r); reason != SenseReason::none) return reason;
     const std::uint32_t block_bytes = t.lu->geometry().block_size_bytes;
@@ -94,7 +99,7 @@ SenseReason handle_write(TaskPtr& task) {
     if (bytes == 0) return SenseReason::none;  // SBC-4 5.40: zero blocks is not an error
 
     const std::span<const std::uint8_t> data = t.data_out.first(bytes);
-    locked_write(std::move(task), BlockRange{r.lba, bytes / block_bytes}, data, fua_bit(t));
+    locked_write(std::move(task), BlockRange{r.lba, bytes / block_bytes}, data, fua);
     return SenseReason::none;
 }
 

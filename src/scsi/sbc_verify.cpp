@@ -77,17 +77,11 @@ SenseReason handle_write_and_verify(TaskPtr& task) {
     if (bytchk(t) == kBytchkReserved || bytchk(t) == kBytchkOneBlock) {
         return t.invalid_cdb_field(1, 2);
     }
-    const BlockRange r = decode_range(t);
-    if (auto reason = check_range(t, r); reason != SenseReason::none) return reason;
-    const std::uint32_t block_bytes = t.lu->geometry().block_size_bytes;
-    const std::uint64_t bytes = r.blocks * block_bytes;
-    if (bytes == 0) return SenseReason::none;
-    if (t.data_out.size() < bytes) return SenseReason::invalid_field_in_command_iu;
     // The write goes to the medium (FUA) so that "verify" means what it says; once the volume
     // has accepted the write, reading it back would compare our own buffer with itself, so the
-    // verification is the write's success.
-    locked_write(std::move(task), r, t.data_out.first(bytes), /*fua=*/true);
-    return SenseReason::none;
+    // verification is the write's success. Residuals as for WRITE (libiscsi
+    // iSCSIResiduals.WriteVerify*Residuals expect the same answers).
+    return write_from_cdb(task, /*fua=*/true);
 }
 
 }  // namespace itd::scsi

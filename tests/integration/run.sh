@@ -2,7 +2,8 @@
 # Integration tests against a real itd: tests/integration/run.sh BUILD_DIR [--all]
 #
 # Starts itd from BUILD_DIR on 127.0.0.1 (a port the kernel picks), with a memory LUN, a file
-# LUN, a 4096-byte-block LUN and a 64 MiB file LUN for qemu-img, and drives it with real clients: the libiscsi test program,
+# LUN, a 4096-byte-block LUN, a 64 MiB file LUN for qemu-img, and thin memory and file LUNs
+# (4, 5), and drives it with real clients: the libiscsi test program,
 # qemu-img, iscsi-test-cu, and a kill -9 durability check. Every daemon is stopped by its own
 # PID. With --all it also runs the whole iscsi-test-cu suite and prints its totals (they do not
 # decide the result: later issues fill in the commands it skips).
@@ -72,7 +73,8 @@ stop_itd() {
 target=iqn.2026-11.org.itd:integration
 log="$work/itd.log"
 start_itd "$log" --target-name "$target" memory:256M "file:$work/disk.img,size=256M" \
-    memory:256M,block-size=4096 "file:$work/qemu.img,size=64M"
+    memory:256M,block-size=4096 "file:$work/qemu.img,size=64M" \
+    memory:128M,thin "file:$work/thin.img,size=128M,thin"
 url="iscsi://127.0.0.1:$PORT/$target"
 
 # 1. The libiscsi test program, on each LUN.
@@ -109,6 +111,21 @@ suites="Inquiry TestUnitReady ReadCapacity10 ReadCapacity16 Read10 Read12 Read16
 Write16 iSCSIcmdsn iSCSIdatasn iSCSIResiduals"
 for lun in 0 2; do
     for suite in $suites; do
+        cu="$work/cu-$suite-$lun.log"
+        timeout 600 iscsi-test-cu --dataloss -i iqn.2026-11.org.itd.test:cu --test="ALL.$suite" \
+            "$url/$lun" >"$cu" 2>&1 || true
+        read -r p f sk <<<"$(cu_counts "$cu")"
+        s=0
+        if [ "$f" != 0 ] || [ $((p + sk)) -eq 0 ] || ! grep -q "Run Summary" "$cu"; then s=1; tail -30 "$cu"; fi
+        result "iscsi-test-cu $suite LUN $lun ($p passed, $f failed, $sk skipped)" $s
+    done
+done
+
+# The SBC provisioning, verify and compare suites, on the thin memory and thin file LUNs.
+sbc_suites="Unmap WriteSame10 WriteSame16 GetLBAStatus Verify10 Verify12 Verify16 WriteVerify10 \
+WriteVerify12 WriteVerify16 Prefetch10 Prefetch16 CompareAndWrite"
+for lun in 4 5; do
+    for suite in $sbc_suites; do
         cu="$work/cu-$suite-$lun.log"
         timeout 600 iscsi-test-cu --dataloss -i iqn.2026-11.org.itd.test:cu --test="ALL.$suite" \
             "$url/$lun" >"$cu" 2>&1 || true

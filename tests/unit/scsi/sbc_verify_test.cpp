@@ -64,6 +64,15 @@ TEST(WriteAndVerify, WritesAndChecksFlags) {
     EXPECT_TRUE(h.run({0x8e, 0x00, 0, 0, 0, 0, 0, 0, 0, 6, 0, 0, 0, 2, 0, 0}, 0, data).good());
     EXPECT_TRUE(h.run({0xae, 0x04, 0, 0, 0, 6, 0, 0, 0, 2, 0, 0}, 0, data)
                     .is(SenseReason::invalid_field_in_cdb));
+    // Residuals as for WRITE: one whole block of two arrived, it is written, GOOD; a partial
+    // block is refused.
+    ASSERT_TRUE(h.run({0x2e, 0, 0, 0, 0, 20, 0, 0, 2, 0}, 0, std::vector<std::uint8_t>(512, 0x61))
+                    .good());
+    Reply back = h.run({0x28, 0, 0, 0, 0, 20, 0, 0, 2, 0}, 1024);
+    EXPECT_EQ(back.data[0], 0x61);
+    EXPECT_EQ(back.data[512], 0x00);
+    EXPECT_TRUE(h.run({0x2e, 0, 0, 0, 0, 20, 0, 0, 2, 0}, 0, std::vector<std::uint8_t>(700))
+                    .is(SenseReason::invalid_field_in_command_iu));
     Harness ro(2048, 512, true);
     EXPECT_TRUE(ro.run({0x2e, 0, 0, 0, 0, 6, 0, 0, 2, 0}, 0, data).is(SenseReason::write_protected));
 }
