@@ -90,5 +90,6 @@ SenseReason handle_verify(TaskPtr& task);                // sbc_verify.cpp
 SenseReason handle_write_and_verify(TaskPtr& task);      // sbc_verify.cpp
 SenseReason handle_prefetch(TaskPtr& task);              // sbc_prefetch.cpp
 SenseReason handle_compare_and_write(TaskPtr& task);     // sbc_compare_and_write.cpp
+SenseReason handle_orwrite(TaskPtr& task);               // sbc_orwrite.cpp
 
 }  // namespace itd::scsi

@@ -28,6 +28,7 @@ struct World {
         ITD_CHECK(vol.has_value());
         scsi::LunConfig cfg;
         cfg.volume = *vol;
+        cfg.thin = true;  // UNMAP, WRITE SAME with UNMAP and GET LBA STATUS run too
         target.add_lun(0, std::move(cfg));
         auto ro = volume::MemoryVolume::create(16 * 4096, 4096);
         ITD_CHECK(ro.has_value());

@@ -123,7 +123,7 @@ done
 
 # The SBC provisioning, verify and compare suites, on the thin memory and thin file LUNs.
 sbc_suites="Unmap WriteSame10 WriteSame16 GetLBAStatus Verify10 Verify12 Verify16 WriteVerify10 \
-WriteVerify12 WriteVerify16 Prefetch10 Prefetch16 CompareAndWrite"
+WriteVerify12 WriteVerify16 Prefetch10 Prefetch16 CompareAndWrite OrWrite"
 for lun in 4 5; do
     for suite in $sbc_suites; do
         cu="$work/cu-$suite-$lun.log"

@@ -86,6 +86,21 @@ TEST(Prefetch, RangeChecks) {
                     .is(SenseReason::lba_out_of_range));
 }
 
+TEST(OrWrite, OrsIntoTheMedium) {
+    Harness h;
+    write10(h, 30, std::vector<std::uint8_t>(1024, 0x0f));
+    std::vector<std::uint8_t> cdb{0x8b, 0, 0, 0, 0, 0, 0, 0, 0, 30, 0, 0, 0, 2, 0, 0};
+    ASSERT_TRUE(h.run_cdb(cdb, 0, std::vector<std::uint8_t>(1024, 0xf0)).good());
+    EXPECT_TRUE(h.run({0x2f, 0x06, 0, 0, 0, 30, 0, 0, 2, 0}, 0, std::vector<std::uint8_t>(512, 0xff))
+                    .good());
+    cdb[1] = 0x20;  // ORPROTECT: no protection information
+    EXPECT_TRUE(h.run_cdb(cdb, 0, std::vector<std::uint8_t>(1024)).is(SenseReason::invalid_field_in_cdb));
+    cdb[1] = 0;
+    cdb[9] = 0xff;
+    cdb[8] = 0x07;  // LBA 2047 + 2 blocks: past the end
+    EXPECT_TRUE(h.run_cdb(cdb, 0, std::vector<std::uint8_t>(1024)).is(SenseReason::lba_out_of_range));
+}
+
 std::vector<std::uint8_t> caw_cdb(std::uint64_t lba, std::uint8_t blocks) {
     std::vector<std::uint8_t> c(16, 0);
     c[0] = 0x89;
