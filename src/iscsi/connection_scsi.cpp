@@ -72,8 +72,7 @@ bool Connection::create_task(const Pdu& pdu) {
     task->cdb.assign(cdb.begin(), cdb.end());
 
     const auto immediate_bytes = static_cast<std::uint32_t>(pdu.data.size());
-    const bool bad_length = task->expected_length_bytes > kMaxTransferBytes ||
-                            (task->read && task->write);
+    const bool bidirectional = task->read && task->write;  // not supported
     // Immediate data needs ImmediateData=Yes, a write, and fits in FirstBurstLength and EDTL
     // (RFC 7143 4.2.5.1).
     const bool bad_immediate =
@@ -86,8 +85,20 @@ bool Connection::create_task(const Pdu& pdu) {
         unsolicited_follows && (!task->write || params_.initial_r2t ||
                                 immediate_bytes >= std::min(params_.first_burst_bytes,
                                                             task->expected_length_bytes));
-    if (bad_length || bad_immediate || bad_unsolicited || !append_extended_cdb(pdu.ahs, task->cdb)) {
-        send_reject(bhs, bad_length ? kRejectInvalidPduField : kRejectProtocolError);
+    if (bidirectional || bad_immediate || bad_unsolicited ||
+        !append_extended_cdb(pdu.ahs, task->cdb)) {
+        send_reject(bhs, bidirectional ? kRejectInvalidPduField : kRejectProtocolError);
+        return false;
+    }
+
+    // A transfer beyond what we buffer is beyond VPD B0's MAXIMUM TRANSFER LENGTH too: the
+    // command fails as SBC-4 4.4 says (INVALID FIELD IN CDB) without its data being collected;
+    // any Data-Out that follows is dropped as data for an unknown task.
+    if (task->expected_length_bytes > kMaxTransferBytes) {
+        scsi::CommandResult refused;
+        scsi::apply_sense(scsi::SenseReason::invalid_field_in_cdb, {}, refused);
+        refused.transfer_bytes = task->expected_length_bytes;
+        send_read_data_and_status(*task, refused);
         return false;
     }
 

@@ -384,5 +384,22 @@ TEST(Connection, BufferBudgetAnswersTaskSetFull) {
     EXPECT_EQ(full, 1) << "16 x 16 MiB fit in the 256 MiB budget, the 17th does not";
 }
 
+// A transfer larger than we buffer fails with INVALID FIELD IN CDB, and the session goes on.
+TEST(Connection, OversizedTransferIsCheckCondition) {
+    Harness h;
+    login(h);
+    clear_unit_attention(h);
+    auto cdb = rw10(kRead10, 0, 0xffff);
+    h.feed(wire(scsi_command(h, 2000, cdb, flag::read, 32u << 20)));
+    auto out = h.sent();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].bhs.opcode(), Opcode::scsi_response);
+    EXPECT_EQ(out[0].bhs.byte3(), 0x02);
+    ASSERT_GE(out[0].data.size(), 2u + 13);
+    EXPECT_EQ(out[0].data[2 + 12], 0x24);  // INVALID FIELD IN CDB
+    EXPECT_FALSE(h.conn->closing());
+    clear_unit_attention(h);
+}
+
 }  // namespace
 }  // namespace itd::iscsi::testing
