@@ -204,5 +204,63 @@ done
 stop_itd "$clog" || s=$?
 result "config file: two targets, three LUNs, discovered and read" $s
 
+# 7. CHAP and allow lists: one-way CHAP on one target, mutual on another, an allow list on a
+# third; libiscsi logins (right, wrong and missing secrets, a refused initiator, SendTargets)
+# and iscsi-test-cu with the credentials in its URL. Secrets live in the config file only.
+chap_user=itd-user chap_secret=initiator-secret-0123
+mutual_user=itd-target mutual_secret=target-secret-4567
+allowed=iqn.2026-11.org.itd.test:allowed
+cfg="$work/itd-chap.toml"
+cat >"$cfg" <<TOML
+listen = ["127.0.0.1:0"]
+[[target]]
+name = "iqn.2026-11.org.itd:chap"
+chap-user = "$chap_user"
+chap-secret = "$chap_secret"
+[[target.lun]]
+spec = "memory:32M"
+[[target]]
+name = "iqn.2026-11.org.itd:mutual"
+chap-user = "$chap_user"
+chap-secret = "$chap_secret"
+mutual-chap-user = "$mutual_user"
+mutual-chap-secret = "$mutual_secret"
+[[target.lun]]
+spec = "memory:16M"
+[[target]]
+name = "iqn.2026-11.org.itd:acl"
+allow = ["$allowed", "10.255.255.0/24"]
+[[target.lun]]
+spec = "memory:16M"
+TOML
+chmod 600 "$cfg"
+hlog="$work/itd-chap.log"
+s=0
+"$itd" --config "$cfg" --log-level debug >"$hlog" 2>&1 &
+ITD_PID=$!; pids+=("$ITD_PID")
+for _ in $(seq 1 100); do grep -q "ready: target iqn.2026-11.org.itd:acl" "$hlog" && break; sleep 0.1; done
+PORT=$(grep -m1 "ready: target" "$hlog" | sed -E 's/.* on 127\.0\.0\.1:([0-9]+).*/\1/')
+ITD_PORTAL=127.0.0.1:$PORT ITD_CHAP_TARGET=iqn.2026-11.org.itd:chap \
+    ITD_MUTUAL_TARGET=iqn.2026-11.org.itd:mutual ITD_ACL_TARGET=iqn.2026-11.org.itd:acl \
+    ITD_CHAP_USER=$chap_user ITD_CHAP_SECRET=$chap_secret ITD_MUTUAL_USER=$mutual_user \
+    ITD_MUTUAL_SECRET=$mutual_secret ITD_ACL_ALLOWED=$allowed \
+    timeout 120 "$build/tests/integration/itd_integration_tests" --gtest_brief=1 \
+    --gtest_filter='Chap.*' >"$work/gtest-chap.log" 2>&1 || s=$?
+grep -q "PASSED.* 8 tests" "$work/gtest-chap.log" || s=1
+[ $s -eq 0 ] || tail -40 "$work/gtest-chap.log"
+result "CHAP one-way and mutual, wrong/missing secrets refused, allow list and SendTargets" $s
+cu="$work/cu-chap.log"
+timeout 600 iscsi-test-cu --dataloss -i iqn.2026-11.org.itd.test:cu --test=ALL.Read10 \
+    "iscsi://$chap_user%$chap_secret@127.0.0.1:$PORT/iqn.2026-11.org.itd:chap/0" >"$cu" 2>&1 || true
+read -r p f sk <<<"$(cu_counts "$cu")"
+s=0
+if [ "$f" != 0 ] || [ "$p" -eq 0 ] || ! grep -q "Run Summary" "$cu"; then s=1; tail -30 "$cu"; fi
+result "iscsi-test-cu Read10 over CHAP ($p passed, $f failed, $sk skipped)" $s
+s=0
+# No secret may reach the log, at any level.
+if grep -qF -e "$chap_secret" -e "$mutual_secret" "$hlog"; then echo "a secret is in $hlog"; s=1; fi
+stop_itd "$hlog" || s=$?
+result "CHAP daemon: no secret in the debug log, exits 0" $s
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
