@@ -1,5 +1,9 @@
 // CHAP credentials and allow lists in the configuration. Messages name the key that is wrong
 // and never the value: a secret must not end up in a terminal, a log or a bug report.
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "daemon/config.h"
@@ -44,6 +48,30 @@ Status validate_auth(const AuthConfig& auth) {
             return invalid("mutual-chap-secret must differ from chap-secret");
     }
     return {};
+}
+
+Result<ChapConfig> read_chap_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        const int saved = errno;
+        return invalid("cannot open --chap-file '" + path + "': " + std::strerror(saved));
+    }
+    // Bounded: a user, a space and a secret of at most 255 bytes each, and a line end.
+    std::string text(600, '\0');
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<std::size_t>(in.gcount()));
+    const std::string bad = "--chap-file '" + path + "': expected one line 'USER SECRET'";
+    if (text.size() >= 600) return invalid(bad + " (file too long)");
+    if (text.ends_with("\n")) text.pop_back();
+    if (text.ends_with("\r")) text.pop_back();
+    const auto space = text.find(' ');
+    if (space == std::string::npos || text.find('\n') != std::string::npos) return invalid(bad);
+    ChapConfig chap{text.substr(0, space), text.substr(space + 1)};
+    AuthConfig auth;
+    auth.chap = chap;
+    if (auto st = validate_auth(auth); !st)
+        return invalid("--chap-file '" + path + "': " + st.error().message);
+    return chap;
 }
 
 Status validate_allow_rule(std::string_view rule) {

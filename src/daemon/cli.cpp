@@ -33,6 +33,7 @@ struct Arguments {
     std::optional<std::string> threads;
     std::optional<std::string> log_level;
     std::optional<std::string> config_path;
+    std::optional<std::string> chap_file;
     std::vector<std::string> lun_specs;
     bool version = false;
 };
@@ -84,6 +85,12 @@ Result<Config> quick_form(const Arguments& args) {
         if (!lun) return std::unexpected(lun.error());
         target.luns.push_back(std::move(*lun));
     }
+    if (args.chap_file) {
+        // The secret comes from a file, never from argv: arguments are visible in ps.
+        auto chap = read_chap_file(*args.chap_file);
+        if (!chap) return std::unexpected(chap.error());
+        target.auth.chap = std::move(*chap);
+    }
     Config config;
     config.targets.push_back(std::move(target));
     return config;
@@ -95,6 +102,9 @@ Result<Config> file_form(const Arguments& args) {
                      "' cannot be combined with --config (put LUNs in the file)");
     if (args.target_name)
         return usage("--target-name cannot be combined with --config (name targets in the file)");
+    if (args.chap_file)
+        return usage("--chap-file cannot be combined with --config (put chap-user and "
+                     "chap-secret in the file)");
     return load_config_file(*args.config_path);
 }
 
@@ -110,6 +120,9 @@ Result<ParseOutcome> parse(int argc, const char* const* argv) {
     app.add_option("--target-name", args.target_name,
                    "Target name (default: iqn.2026-11.org.itd:<hostname>)")
         ->type_name("IQN");
+    app.add_option("--chap-file", args.chap_file,
+                   "Require CHAP: FILE holds one line 'USER SECRET' (secret 12..255 bytes)")
+        ->type_name("FILE");
     app.add_option("--threads", args.threads, "Worker threads (default 0: one per core)")
         ->type_name("N");
     app.add_option("--log-level", args.log_level, "trace, debug, info (default), warn, error")

@@ -4,7 +4,8 @@
 // prints "itd: <message>" and exits 2.
 //
 // Command line (cli.cpp):
-//   itd [--listen ADDR:PORT]... [--target-name IQN] [--threads N] [--log-level L] LUN-SPEC...
+//   itd [--listen ADDR:PORT]... [--target-name IQN] [--chap-file FILE] [--threads N]
+//       [--log-level L] LUN-SPEC...
 //   itd --config FILE [--listen ADDR:PORT]... [--threads N] [--log-level L]
 // LUN-SPEC (lun_spec.cpp): BACKEND:ARG[,KEY=VALUE|,FLAG]...   e.g. memory:1G,
 //   memory:64M,block-size=4096, file:/srv/disk.img,size=20G, file:/srv/disk.img
@@ -142,6 +143,9 @@ std::string default_target_name();
 // CHAP credentials: lengths, pairs given together, mutual only with one-way and with another
 // secret. Messages name the key ("mutual-chap-secret must ..."), never a value.
 [[nodiscard]] Status validate_auth(const AuthConfig& auth);
+// --chap-file: one line "USER SECRET" (a single space between them; the secret may contain
+// spaces). Validated like chap-user/chap-secret; messages never quote the file's contents.
+[[nodiscard]] Result<ChapConfig> read_chap_file(const std::string& path);
 // One allow = [...] entry: an iSCSI name, an IP address or a CIDR prefix.
 [[nodiscard]] Status validate_allow_rule(std::string_view rule);
 

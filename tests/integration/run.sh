@@ -261,6 +261,22 @@ s=0
 if grep -qF -e "$chap_secret" -e "$mutual_secret" "$hlog"; then echo "a secret is in $hlog"; s=1; fi
 stop_itd "$hlog" || s=$?
 result "CHAP daemon: no secret in the debug log, exits 0" $s
+# The quick form takes its credentials from --chap-file, never from argv.
+printf '%s %s\n' "$chap_user" "$chap_secret" >"$work/chap.txt"
+chmod 600 "$work/chap.txt"
+qlog="$work/itd-chap-file.log"
+start_itd "$qlog" --target-name "$target" --chap-file "$work/chap.txt" memory:16M
+s=0
+timeout 120 iscsi-test-cu -i iqn.2026-11.org.itd.test:cu --test=ALL.TestUnitReady \
+    "iscsi://$chap_user%$chap_secret@127.0.0.1:$PORT/$target/0" >"$work/cu-chap-file.log" 2>&1 || true
+read -r p f sk <<<"$(cu_counts "$work/cu-chap-file.log")"
+[ "$p" -ge 1 ] && [ "$f" = 0 ] || { s=1; tail -20 "$work/cu-chap-file.log"; }
+if timeout 30 iscsi-test-cu -i iqn.2026-11.org.itd.test:cu --test=ALL.TestUnitReady \
+    "iscsi://127.0.0.1:$PORT/$target/0" 2>&1 | grep -q "Run Summary"; then
+    echo "a login without CHAP reached the tests"; s=1
+fi
+stop_itd "$qlog" || s=$?
+result "--chap-file: the quick form requires CHAP ($p passed)" $s
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -2,7 +2,9 @@
 // never echoed back in an error message.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <string>
+#include <vector>
 
 #include "daemon/config.h"
 
@@ -125,6 +127,48 @@ TEST(ConfigAuth, ValidateConfigChecksTheSameRules) {
     EXPECT_FALSE(validate_config(c));
     c.discovery.mutual_chap.reset();
     EXPECT_TRUE(validate_config(c));
+}
+
+// --chap-file FILE: the quick form's CHAP, from a file so the secret never is in argv.
+Result<ParseOutcome> command_line(std::vector<std::string> args) {
+    args.insert(args.begin(), "itd");
+    std::vector<const char*> argv;
+    for (const auto& a : args) argv.push_back(a.c_str());
+    return parse_command_line(static_cast<int>(args.size()), argv.data());
+}
+
+std::string chap_file(const std::string& name, const std::string& text) {
+    const std::string path = ::testing::TempDir() + name;
+    std::ofstream(path, std::ios::binary) << text;
+    return path;
+}
+
+TEST(ConfigAuth, ChapFileForTheQuickForm) {
+    auto ok = command_line({"--chap-file", chap_file("chap1", "alice s3cret value 0123\n"),
+                            "memory:1M"});
+    ASSERT_TRUE(ok) << ok.error().message;
+    const auto& t = std::get<Config>(*ok).targets[0];
+    ASSERT_TRUE(t.auth.chap);
+    EXPECT_EQ(t.auth.chap->user, "alice");
+    EXPECT_EQ(t.auth.chap->secret, "s3cret value 0123");  // spaces belong to the secret
+
+    for (const std::string& bad : {std::string("alice\n"), std::string("alice short\n"),
+                                   std::string("alice s3cret-value-0123\nmore\n"),
+                                   std::string(" s3cret-value-0123\n"), std::string(700, 'x')}) {
+        auto r = command_line({"--chap-file", chap_file("chap2", bad), "memory:1M"});
+        ASSERT_FALSE(r);
+        EXPECT_NE(r.error().message.find("--chap-file"), std::string::npos) << r.error().message;
+        EXPECT_EQ(r.error().message.find("short"), std::string::npos) << r.error().message;
+        EXPECT_EQ(r.error().message.find("s3cret"), std::string::npos) << r.error().message;
+    }
+    auto missing = command_line({"--chap-file", "/nonexistent/chap", "memory:1M"});
+    ASSERT_FALSE(missing);
+    EXPECT_NE(missing.error().message.find("cannot open --chap-file"), std::string::npos);
+    auto with_config = command_line({"--chap-file", chap_file("chap3", "a s3cret-value-0123"),
+                                     "--config", "x.toml"});
+    ASSERT_FALSE(with_config);
+    EXPECT_NE(with_config.error().message.find("cannot be combined with --config"),
+              std::string::npos);
 }
 
 }  // namespace
