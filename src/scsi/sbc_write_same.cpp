@@ -89,6 +89,10 @@ SenseReason handle_write_same(TaskPtr& task) {
     const bool unmap = (cdb[1] & 0x08) != 0;
     // NDOB exists in WRITE SAME(16) only (SBC-4 5.49); the usage mask rejects it in (10).
     const bool ndob = t.spec->cdb_size == 16 && (cdb[1] & 0x01) != 0;
+    // SBC-4 5.48: UNMAP=1 on a LU that does not unmap through WRITE SAME (LBPWS=0, a fully
+    // provisioned LU) is INVALID FIELD IN CDB; libiscsi's WriteSame10.UnmapVPD fails a target
+    // that accepts it without reporting LBPME and LBPWS.
+    if (unmap && !t.lu->thin()) return t.invalid_cdb_field(1, 3);
     const std::uint32_t block_bytes = t.lu->geometry().block_size_bytes;
     // One block of data-out, or none with NDOB: the residual is measured against that.
     t.result.transfer_bytes = ndob ? 0 : block_bytes;

@@ -137,12 +137,15 @@ for lun in 4 5; do
 done
 
 if [ "$run_all" = "--all" ]; then
-    cu="$work/cu-ALL.log"
-    timeout 1800 iscsi-test-cu --dataloss -i iqn.2026-11.org.itd.test:cu --test=ALL "$url/0" \
-        >"$cu" 2>&1 || true
-    read -r p f sk <<<"$(cu_counts "$cu")"
-    echo "INFO  iscsi-test-cu --dataloss --test=ALL on LUN 0: $p passed, $f failed, $sk skipped"
-    grep -B1 "^FAILED" "$cu" | grep "Test:" | sed 's/^/      failed: /' || true
+    for lun in 0 4; do
+        cu="$work/cu-ALL-$lun.log"
+        timeout 1800 iscsi-test-cu --dataloss -i iqn.2026-11.org.itd.test:cu --test=ALL "$url/$lun" \
+            >"$cu" 2>&1 || true
+        read -r p f sk <<<"$(cu_counts "$cu")"
+        what=$([ "$lun" = 0 ] && echo "memory:256M" || echo "memory:128M,thin")
+        echo "INFO  iscsi-test-cu --dataloss --test=ALL on LUN $lun ($what): $p passed, $f failed, $sk skipped"
+        grep -B1 "^FAILED" "$cu" | grep "Test:" | sed 's/^/      failed: /' || true
+    done
 fi
 
 s=0; stop_itd "$log" || s=$?

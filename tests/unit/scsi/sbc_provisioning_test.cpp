@@ -167,6 +167,17 @@ TEST(WriteSame, LargerThanOneChunk) {
     EXPECT_EQ(after[0], 0x00);
 }
 
+// A fully provisioned LU does not unmap through WRITE SAME: UNMAP=1 is INVALID FIELD IN CDB
+// (libiscsi WriteSame10.UnmapVPD / WriteSame16.UnmapVPD).
+TEST(WriteSame, UnmapBitRefusedWhenNotThin) {
+    Harness h(2048, 512);
+    std::vector<std::uint8_t> block(512, 0x11);
+    EXPECT_TRUE(h.run({0x41, 0x08, 0, 0, 0, 0, 0, 0, 1, 0}, 0, block).is(SenseReason::invalid_field_in_cdb));
+    EXPECT_TRUE(h.run({0x93, 0x08, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0}, 0, block)
+                    .is(SenseReason::invalid_field_in_cdb));
+    EXPECT_TRUE(h.run({0x41, 0, 0, 0, 0, 0, 0, 0, 1, 0}, 0, block).good()) << "UNMAP=0 still writes";
+}
+
 TEST(GetLbaStatus, AnswersAndBeyondEol) {
     Harness h(2048, 512, false, true);
     auto cdb = [](std::uint64_t lba, std::uint32_t alloc) {
