@@ -112,6 +112,7 @@ private:
 
     // Task management (connection_tmf.cpp).
     void on_aborted_task_done(std::uint32_t itt);
+    void consume_cmd_sn(std::uint32_t cmd_sn);  // RFC 7143 11.6.1 b
     void send_tmf_response(std::uint32_t itt, std::uint8_t response);
     // Aborts the matching tasks; returns the ITTs of those still running.
     std::vector<std::uint32_t> abort_tasks(std::uint32_t itt_or_reserved, std::uint64_t lun_field);

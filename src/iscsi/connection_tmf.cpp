@@ -66,10 +66,16 @@ void Connection::handle_task_management(const Pdu& pdu) {
                                                return q.valid && q.pdu.bhs.itt() == ref;
                                            });
             if (!known) {
-                // RFC 7143 11.6.1 b/c: a task that already finished (its RefCmdSN is behind
-                // this request) counts as aborted; one never received does not exist.
-                const bool finished = sn_lt(bhs.ref_cmd_sn(), bhs.cmd_sn());
-                return send_tmf_response(bhs.itt(), finished ? kFunctionComplete : kTaskDoesNotExist);
+                // RFC 7143 11.6.1 b: a command not received yet whose CmdSN lies in the window
+                // before this request's is taken as received (and will be ignored if it
+                // comes), and the abort completes. c: anything else, a command that already
+                // finished among them, does not exist (libiscsi's
+                // iSCSITMF.AbortTaskSimpleAsync tells the two cases apart).
+                const std::uint32_t ref_sn = bhs.ref_cmd_sn();
+                if (!in_window(ref_sn) || !sn_lt(ref_sn, bhs.cmd_sn()))
+                    return send_tmf_response(bhs.itt(), kTaskDoesNotExist);
+                consume_cmd_sn(ref_sn);
+                return send_tmf_response(bhs.itt(), kFunctionComplete);
             }
             waiting = abort_tasks(ref, 0);
             break;
@@ -94,6 +100,23 @@ void Connection::handle_task_management(const Pdu& pdu) {
     }
     if (waiting.empty()) return send_tmf_response(bhs.itt(), kFunctionComplete);
     pending_tmfs_.push_back(PendingTmf{bhs.itt(), std::move(waiting)});
+}
+
+void Connection::consume_cmd_sn(std::uint32_t cmd_sn) {
+    // A placeholder holds the slot, so the command is a duplicate if it ever arrives and the
+    // window moves past it.
+    Queued placeholder;
+    placeholder.pdu.bhs.set_opcode(Opcode::scsi_command);
+    placeholder.pdu.bhs.set_cmd_sn(cmd_sn);
+    placeholder.valid = false;
+    if (cmd_sn == exp_cmd_sn_) {
+        ++exp_cmd_sn_;
+        deliver_in_order();
+        return;
+    }
+    for (const auto& q : out_of_order_)
+        if (q.pdu.bhs.cmd_sn() == cmd_sn) return;
+    out_of_order_.push_back(std::move(placeholder));
 }
 
 void Connection::on_aborted_task_done(std::uint32_t itt) {

@@ -107,34 +107,28 @@ cu_counts() {  # LOG -> "passed failed skipped"; a test that printed [SKIPPED] b
         }
         print "$p $f $s\n";' "$1"
 }
-suites="Inquiry TestUnitReady ReadCapacity10 ReadCapacity16 Read10 Read12 Read16 Write10 Write12 \
-Write16 iSCSIcmdsn iSCSIdatasn iSCSIResiduals"
-for lun in 0 2; do
-    for suite in $suites; do
-        cu="$work/cu-$suite-$lun.log"
-        timeout 600 iscsi-test-cu --dataloss -i iqn.2026-11.org.itd.test:cu --test="ALL.$suite" \
-            "$url/$lun" >"$cu" 2>&1 || true
-        read -r p f sk <<<"$(cu_counts "$cu")"
-        s=0
-        if [ "$f" != 0 ] || [ $((p + sk)) -eq 0 ] || ! grep -q "Run Summary" "$cu"; then s=1; tail -30 "$cu"; fi
-        result "iscsi-test-cu $suite LUN $lun ($p passed, $f failed, $sk skipped)" $s
+# run_suites "LUNS" "SUITES": each suite on each LUN, zero failures required.
+run_suites() {
+    local lun suite cu p f sk s
+    for lun in $1; do
+        for suite in $2; do
+            cu="$work/cu-$suite-$lun.log"
+            timeout 600 iscsi-test-cu --dataloss -i iqn.2026-11.org.itd.test:cu --test="ALL.$suite" \
+                "$url/$lun" >"$cu" 2>&1 || true
+            read -r p f sk <<<"$(cu_counts "$cu")"
+            s=0
+            if [ "$f" != 0 ] || [ $((p + sk)) -eq 0 ] || ! grep -q "Run Summary" "$cu"; then
+                s=1; tail -30 "$cu"
+            fi
+            result "iscsi-test-cu $suite LUN $lun ($p passed, $f failed, $sk skipped)" $s
+        done
     done
-done
-
+}
+run_suites "0 2" "Inquiry TestUnitReady ReadCapacity10 ReadCapacity16 Read10 Read12 Read16 Write10 \
+Write12 Write16 iSCSIcmdsn iSCSIdatasn iSCSIResiduals iSCSITMF"
 # The SBC provisioning, verify and compare suites, on the thin memory and thin file LUNs.
-sbc_suites="Unmap WriteSame10 WriteSame16 GetLBAStatus Verify10 Verify12 Verify16 WriteVerify10 \
+run_suites "4 5" "Unmap WriteSame10 WriteSame16 GetLBAStatus Verify10 Verify12 Verify16 WriteVerify10 \
 WriteVerify12 WriteVerify16 Prefetch10 Prefetch16 CompareAndWrite OrWrite"
-for lun in 4 5; do
-    for suite in $sbc_suites; do
-        cu="$work/cu-$suite-$lun.log"
-        timeout 600 iscsi-test-cu --dataloss -i iqn.2026-11.org.itd.test:cu --test="ALL.$suite" \
-            "$url/$lun" >"$cu" 2>&1 || true
-        read -r p f sk <<<"$(cu_counts "$cu")"
-        s=0
-        if [ "$f" != 0 ] || [ $((p + sk)) -eq 0 ] || ! grep -q "Run Summary" "$cu"; then s=1; tail -30 "$cu"; fi
-        result "iscsi-test-cu $suite LUN $lun ($p passed, $f failed, $sk skipped)" $s
-    done
-done
 
 if [ "$run_all" = "--all" ]; then
     for lun in 0 4; do
@@ -144,7 +138,7 @@ if [ "$run_all" = "--all" ]; then
         read -r p f sk <<<"$(cu_counts "$cu")"
         what=$([ "$lun" = 0 ] && echo "memory:256M" || echo "memory:128M,thin")
         echo "INFO  iscsi-test-cu --dataloss --test=ALL on LUN $lun ($what): $p passed, $f failed, $sk skipped"
-        grep -B1 "^FAILED" "$cu" | grep "Test:" | sed 's/^/      failed: /' || true
+        perl -0777 -ne 'for (split /\n  Test: /) { print "      failed: $1\n" if /^(\S+) \.\.\..*?(?<!\[)\bFAILED\b(?!\])/s }' "$cu"
     done
 fi
 

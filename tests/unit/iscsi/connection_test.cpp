@@ -403,3 +403,54 @@ TEST(Connection, OversizedTransferIsCheckCondition) {
 
 }  // namespace
 }  // namespace itd::iscsi::testing
+
+namespace itd::iscsi::testing {
+namespace {
+
+Bhs abort_task(Harness& h, std::uint32_t itt, std::uint32_t ref_itt, std::uint32_t ref_cmd_sn) {
+    Bhs bhs;
+    bhs.set_opcode(Opcode::task_mgmt_request, true);
+    bhs.set_flags(flag::final_bit | 1);  // ABORT TASK
+    bhs.set_itt(itt);
+    bhs.set_ttt(ref_itt);  // Referenced Task Tag sits where the TTT does
+    bhs.set_cmd_sn(h.cmd_sn);
+    store_be32(&bhs.bytes()[32], ref_cmd_sn);  // RefCmdSN
+    return bhs;
+}
+
+// RFC 7143 11.6.1: aborting a command that already finished answers "task does not exist";
+// aborting one not yet received, inside the window, answers "function complete" and the
+// command is ignored if it arrives later.
+TEST(Connection, AbortTaskOfFinishedAndOfNotYetReceivedCommands) {
+    Harness h;
+    login(h);
+    clear_unit_attention(h);
+    std::array<std::uint8_t, 6> tur{kTestUnitReady};
+    const std::uint32_t done_sn = h.cmd_sn;
+    h.feed(wire(scsi_command(h, 3000, tur, 0, 0)));
+    ASSERT_EQ(h.sent().size(), 1u);
+    h.feed(wire(abort_task(h, 3001, 3000, done_sn)));
+    auto out = h.sent();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].bhs.opcode(), Opcode::task_mgmt_response);
+    EXPECT_EQ(out[0].bhs.byte2(), 1) << "task does not exist";
+
+    // The initiator sends ABORT TASK for CmdSN n before command n reaches us.
+    const std::uint32_t lost_sn = h.cmd_sn++;
+    h.feed(wire(abort_task(h, 3002, 3003, lost_sn)));
+    out = h.sent();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].bhs.byte2(), 0) << "function complete";
+    Bhs late = scsi_command(h, 3003, tur, 0, 0);
+    late.set_cmd_sn(lost_sn);
+    h.cmd_sn--;
+    h.feed(wire(late));
+    EXPECT_TRUE(h.sent().empty()) << "the aborted command is ignored when it arrives";
+    h.feed(wire(scsi_command(h, 3004, tur, 0, 0)));
+    out = h.sent();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].bhs.itt(), 3004u) << "and the window has moved past it";
+}
+
+}  // namespace
+}  // namespace itd::iscsi::testing
