@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages itd needs to build, run and test. Idempotent: when every
-# package is already present it only says so.
+# package is already present it only says so (no apt-get update), so repeated runs are fast.
+# Runs as root, or as a user with sudo.
 set -euo pipefail
 
 packages=(
@@ -10,7 +11,7 @@ packages=(
     libgtest-dev libgmock-dev libbenchmark-dev
     clang-16 libclang-rt-16-dev
     libiscsi-bin libiscsi-dev qemu-utils qemu-block-extra sg3-utils
-    procps iproute2
+    procps iproute2 perl-base coreutils
 )
 
 missing=()
@@ -24,9 +25,11 @@ if [ ${#missing[@]} -eq 0 ]; then
     exit 0
 fi
 
-sudo=""
-if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+as_root=()
+if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "install-deps: run as root, or install sudo"; exit 1; }
+    as_root=(sudo)
+fi
 echo "install-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -q
-$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"

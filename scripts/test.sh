@@ -2,11 +2,14 @@
 # The whole test suite, from a fresh Debian 12 machine: installs what is needed, builds the
 # release, ASan+UBSan and fuzz configurations with warnings as errors, and runs
 #   1. unit tests (ctest) in release and under ASan+UBSan;
-#   2. every libFuzzer fuzzer for a bounded time over a copy of its seed corpus;
-#   3. the integration tests (tests/integration/run.sh: libiscsi, qemu-img, iscsi-test-cu,
-#      kill -9 durability) against the release build and against the ASan+UBSan build.
+#   2. the integration tests (tests/integration/run.sh: libiscsi, qemu-img, iscsi-test-cu,
+#      kill -9 durability, config file, CHAP) against the release build (plus the whole
+#      iscsi-test-cu suite, reported for the record) and against the ASan+UBSan build;
+#   3. every libFuzzer fuzzer in build/fuzz/tests/fuzz for FUZZ_SECONDS (default 30) each,
+#      over a temporary copy of its seed corpus (the repository is not modified; a crashing
+#      input is kept in build/fuzz-artifacts/).
+# Every step has a time limit; on 2 cores the whole run takes about 15 minutes from scratch.
 # Ends with "N passed, M failed" (test groups) and exits non-zero on any failure.
-# FUZZ_SECONDS (default 30) sets each fuzzer's time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,7 +17,11 @@ fuzz_seconds=${FUZZ_SECONDS:-30}
 passed=0
 failed=0
 failures=()
-step() {  # name command...
+notes=()
+work=$(mktemp -d /tmp/itd-test.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+step() {  # NAME COMMAND...: one test group
     local name=$1; shift
     echo "=== $name"
     local start=$SECONDS s=0
@@ -22,48 +29,61 @@ step() {  # name command...
     if [ $s -eq 0 ]; then
         passed=$((passed + 1)); echo "=== PASS $name ($((SECONDS - start)) s)"
     else
-        failed=$((failed + 1)); failures+=("$name"); echo "=== FAIL $name (status $s)"
+        failed=$((failed + 1)); failures+=("$name"); echo "=== FAIL $name (status $s, $((SECONDS - start)) s)"
     fi
 }
 
-./scripts/install-deps.sh
+timeout 1800 ./scripts/install-deps.sh
 
-build() {  # preset
-    cmake --preset "$1" >/dev/null && timeout 2400 cmake --build --preset "$1"
+build() {  # PRESET
+    timeout 300 cmake --preset "$1" >/dev/null && timeout -k 30 2400 cmake --build --preset "$1"
 }
-unit() {  # preset
-    timeout 900 ctest --preset "$1" --output-on-failure -j2
+unit() {  # PRESET
+    timeout -k 30 900 ctest --preset "$1" --output-on-failure -j2
 }
-fuzz() {
-    local found=0 dir
-    for f in build/fuzz/tests/fuzz/fuzz_*; do
-        [ -x "$f" ] || continue
-        found=1
-        local name; name=$(basename "$f")
-        dir=$(mktemp -d /tmp/itd-corpus.XXXXXX)
-        cp tests/fuzz/corpus/"$name"/* "$dir"/ 2>/dev/null || true
-        echo "--- $name (${fuzz_seconds} s)"
-        if ! timeout $((fuzz_seconds + 120)) "$f" -max_total_time="$fuzz_seconds" -print_final_stats=1 \
-            -artifact_prefix="/tmp/$name-" "$dir" >"/tmp/$name.log" 2>&1; then
-            tail -40 "/tmp/$name.log"; rm -rf "$dir"; return 1
-        fi
-        grep -E "stat::number_of_executed_units" "/tmp/$name.log" || true
-        rm -rf "$dir"
-    done
-    [ $found -eq 1 ] || { echo "no fuzzers were built"; return 1; }
+integration() {  # BUILD_DIR [--all]
+    timeout -k 60 1800 tests/integration/run.sh "$@"
+}
+fuzz_one() {  # FUZZER
+    local f=$1 name dir status=0
+    name=$(basename "$f")
+    dir="$work/corpus-$name"
+    mkdir -p "$dir" build/fuzz-artifacts
+    if [ -d "tests/fuzz/corpus/$name" ]; then cp -r "tests/fuzz/corpus/$name/." "$dir/"; fi
+    timeout -k 30 $((fuzz_seconds + 120)) "$f" -max_total_time="$fuzz_seconds" -timeout=25 \
+        -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="build/fuzz-artifacts/$name-" \
+        "$dir" >"$work/$name.log" 2>&1 || status=$?
+    grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "$work/$name.log" || true
+    if [ $status -ne 0 ]; then
+        tail -60 "$work/$name.log"
+        echo "crashing input (if any): build/fuzz-artifacts/$name-*"
+    fi
+    return $status
 }
 
 step "build release" build release
 step "unit tests (release)" unit release
-step "integration tests (release)" tests/integration/run.sh build/release --all
+step "integration tests (release)" integration build/release --all
 step "build asan" build asan
 step "unit tests (ASan+UBSan)" unit asan
-step "integration tests (ASan+UBSan)" env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    tests/integration/run.sh build/asan
+step "integration tests (ASan+UBSan)" env ASAN_OPTIONS=detect_leaks=1 \
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 integration build/asan
 step "build fuzz" build fuzz
-step "fuzzers (${fuzz_seconds} s each)" fuzz
+fuzzers=()
+for f in build/fuzz/tests/fuzz/fuzz_*; do
+    [ -f "$f" ] && [ -x "$f" ] && fuzzers+=("$f")
+done
+if [ ${#fuzzers[@]} -eq 0 ]; then
+    notes+=("SKIPPED: no fuzzers (fuzz_*) were built in build/fuzz/tests/fuzz: nothing was fuzzed")
+    printf '\n!!!!!!!!\n!!! %s\n!!!!!!!!\n\n' "${notes[-1]}"
+fi
+for f in "${fuzzers[@]}"; do
+    step "fuzz $(basename "$f") (${fuzz_seconds} s)" fuzz_one "$f"
+done
 
 echo
+echo "=== summary (${SECONDS} s)"
+for n in "${notes[@]}"; do echo "$n"; done
 for f in "${failures[@]}"; do echo "failed: $f"; done
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

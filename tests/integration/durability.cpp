@@ -1,6 +1,8 @@
-// itd_durability write|verify SEED BLOCKS: writes BLOCKS blocks of seeded data from LBA 0,
-// then SYNCHRONIZE CACHE, and prints "synced" (the caller then kills the target with -9);
-// or reads them back and checks every block. Exit status 0 on success.
+// itd_durability write|verify SEED BLOCKS: writes BLOCKS blocks (of the LUN's block size) of
+// seeded data from LBA 0, then SYNCHRONIZE CACHE, and prints "synced" (the caller then kills
+// the target with -9); or reads them back and checks every block. Exit status 0 on success.
+// Portal, target and LUN come from ITD_PORTAL, ITD_TARGET and ITD_LUN.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -20,8 +22,16 @@ int main(int argc, char** argv) {
     Context ctx = connect({.initiator = "iqn.2026-11.org.itd.test:durability"});
     if (!ctx) return 1;
     Task tur(iscsi_testunitready_sync(ctx.get(), lun()));  // clears the power-on UA
-    constexpr std::uint32_t kBs = 512;
-    constexpr std::uint32_t kChunk = 64;  // blocks per command
+    Task cap(iscsi_readcapacity16_sync(ctx.get(), lun()));
+    auto* rc = cap && cap->status == SCSI_STATUS_GOOD
+                   ? static_cast<scsi_readcapacity16*>(scsi_datain_unmarshall(cap.get()))
+                   : nullptr;
+    if (!rc || rc->returned_lba + 1 < blocks) {
+        std::fprintf(stderr, "READ CAPACITY failed or the LUN has fewer than %u blocks\n", blocks);
+        return 1;
+    }
+    const std::uint32_t kBs = rc->block_length;
+    const std::uint32_t kChunk = 32768 / kBs;  // blocks per command: 32 KiB
     for (std::uint32_t lba = 0; lba < blocks; lba += kChunk) {
         const std::uint32_t n = std::min(kChunk, blocks - lba);
         auto data = random_bytes(n * kBs, seed + lba);
