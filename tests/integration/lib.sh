@@ -64,7 +64,8 @@ launch_itd() {
     local log=$1 pattern=$2 i
     shift 2
     PORT=""
-    "$itd" "$@" >"$log" 2>&1 &
+    : >"$log"  # exists before the first grep below
+    "$itd" "$@" >>"$log" 2>&1 &
     ITD_PID=$!
     ITD_PIDS+=("$ITD_PID")
     for ((i = 0; i < ${ITD_READY_SECONDS:-30} * 10; i++)); do

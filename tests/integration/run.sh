@@ -85,7 +85,7 @@ result "kill -9 right after SYNCHRONIZE CACHE loses nothing (durability.sh: 512-
 
 # 5. Bad input on the command line: one line, exit status 2.
 s=0
-err=$("$itd" memory:1X 2>&1) && s=1 || [ $? -eq 2 ] || s=1
+err=$(timeout -k 5 10 "$itd" memory:1X 2>&1) && s=1 || [ $? -eq 2 ] || s=1
 [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] || s=1
 [ $s -eq 0 ] || echo "got: $err"
 result "bad LUN-SPEC: one line, exit 2 ($err)" $s
