@@ -44,6 +44,10 @@ unit() {  # PRESET
 integration() {  # BUILD_DIR [--all]
     timeout -k 60 1800 tests/integration/run.sh "$@"
 }
+integration_asan() {  # leaks and UBSan findings are failures too (stop_itd greps the log)
+    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        integration build/asan
+}
 fuzz_one() {  # FUZZER
     local f=$1 name dir status=0
     name=$(basename "$f")
@@ -66,8 +70,7 @@ step "unit tests (release)" unit release
 step "integration tests (release)" integration build/release --all
 step "build asan" build asan
 step "unit tests (ASan+UBSan)" unit asan
-step "integration tests (ASan+UBSan)" env ASAN_OPTIONS=detect_leaks=1 \
-    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 integration build/asan
+step "integration tests (ASan+UBSan)" integration_asan
 step "build fuzz" build fuzz
 fuzzers=()
 for f in build/fuzz/tests/fuzz/fuzz_*; do
