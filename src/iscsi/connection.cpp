@@ -40,7 +40,13 @@ Connection::Connection(PortalGroup& portal_group, CommandRunner& runner)
 }
 
 Connection::~Connection() {
-    if (session_) portal_group_.sessions.remove(session_.get());
+    // With one connection per session and error recovery level 0, the connection's end is the
+    // session's, and so the I_T nexus's (SAM-5 6.3.4). A reinstated session's nexus loss was
+    // reported when it was replaced.
+    if (session_ && portal_group_.sessions.remove(session_.get()) &&
+        session_->type == SessionType::normal && target_ != nullptr) {
+        target_->scsi->nexus_lost(session_->nexus);
+    }
 }
 
 bool Connection::has_running_commands() const { return running_ > 0; }
@@ -125,7 +131,13 @@ LoginConfig Connection::login_config() {
                 initiator_port_name(params.initiator_name, isid),
                 target_port_name(target_->name, portal_group_.target_portal_group_tag));
         }
-        session_ = portal_group_.sessions.bind_new(std::move(session));
+        session_ = std::move(session);
+        if (auto replaced = portal_group_.sessions.bind_new(session_);
+            replaced && replaced->type == SessionType::normal) {
+            // Reinstatement ends the old session's nexus before the new one issues a command.
+            if (const TargetEntry* old = portal_group_.find_target(replaced->target_name))
+                old->scsi->nexus_lost(replaced->nexus);
+        }
         return session_->tsih;
     };
     return cfg;

@@ -114,8 +114,10 @@ private:
     void on_aborted_task_done(std::uint32_t itt);
     void consume_cmd_sn(std::uint32_t cmd_sn);  // RFC 7143 11.6.1 b
     void send_tmf_response(std::uint32_t itt, std::uint8_t response);
-    // Aborts the matching tasks; returns the ITTs of those still running.
-    std::vector<std::uint32_t> abort_tasks(std::uint32_t itt_or_reserved, std::uint64_t lun_field);
+    // Aborts the task itt or, when itt is kReservedTag, every task of lun_field (of every LUN
+    // when it is empty); returns the ITTs of those still running.
+    std::vector<std::uint32_t> abort_tasks(std::uint32_t itt_or_reserved,
+                                           std::optional<std::uint64_t> lun_field);
 
     // Sending.
     void send(Pdu pdu);
@@ -147,6 +149,8 @@ private:
     std::uint64_t buffered_bytes_ = 0;  // data buffers held by tasks_
     // A TMF waiting for aborted commands that were already running to finish.
     std::vector<PendingTmf> pending_tmfs_;
+    // TARGET COLD RESET answered or about to be: the connection closes once the answer is out.
+    bool cold_reset_pending_ = false;
 
     std::function<void()> close_hook_;
     std::string local_address_;

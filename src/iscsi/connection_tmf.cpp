@@ -2,6 +2,7 @@
 // still running cannot be pulled back from the volume, so the TMF response waits until it has
 // finished: once the initiator hears "function complete", no aborted command writes again.
 #include <algorithm>
+#include <optional>
 
 #include "iscsi/connection.h"
 #include "iscsi/sn.h"
@@ -16,6 +17,8 @@ constexpr std::uint8_t kAbortTask = 1;
 constexpr std::uint8_t kAbortTaskSet = 2;
 constexpr std::uint8_t kClearTaskSet = 3;
 constexpr std::uint8_t kLogicalUnitReset = 5;
+constexpr std::uint8_t kTargetWarmReset = 6;
+constexpr std::uint8_t kTargetColdReset = 7;
 constexpr std::uint8_t kTaskReassign = 8;
 
 constexpr std::uint8_t kFunctionComplete = 0;
@@ -26,11 +29,14 @@ constexpr std::uint8_t kFunctionNotSupported = 5;
 
 }  // namespace
 
-std::vector<std::uint32_t> Connection::abort_tasks(std::uint32_t itt, std::uint64_t lun_field) {
+std::vector<std::uint32_t> Connection::abort_tasks(std::uint32_t itt,
+                                                   std::optional<std::uint64_t> lun_field) {
     std::vector<std::uint32_t> running;
     for (auto it = tasks_.begin(); it != tasks_.end();) {
         ScsiTask& task = *it->second;
-        const bool match = itt != kReservedTag ? task.itt == itt : task.lun_field == lun_field;
+        const bool match = itt != kReservedTag ? task.itt == itt
+                           : lun_field         ? task.lun_field == *lun_field
+                                               : true;
         if (!match) {
             ++it;
             continue;
@@ -47,7 +53,9 @@ std::vector<std::uint32_t> Connection::abort_tasks(std::uint32_t itt, std::uint6
     // Aborted commands still queued for their CmdSN keep their slot, but do nothing.
     for (auto& q : out_of_order_) {
         if (q.pdu.bhs.opcode() != Opcode::scsi_command) continue;
-        if (itt != kReservedTag ? q.pdu.bhs.itt() == itt : q.pdu.bhs.lun() == lun_field)
+        if (itt != kReservedTag ? q.pdu.bhs.itt() == itt
+            : lun_field         ? q.pdu.bhs.lun() == *lun_field
+                                : true)
             q.valid = false;
     }
     return running;
@@ -90,6 +98,23 @@ void Connection::handle_task_management(const Pdu& pdu) {
                 return send_tmf_response(bhs.itt(), kLunDoesNotExist);
             waiting = abort_tasks(kReservedTag, bhs.lun());
             target_->scsi->reset_lun(*lun, session_->nexus);
+            break;
+        }
+        case kTargetWarmReset:
+        case kTargetColdReset: {
+            // SAM-5 7.13 / RFC 7143 11.5.1: every LU of the target is reset (the reset unit
+            // attention for every other nexus, SPC-2 reservations released, ...) and this
+            // session's tasks are aborted. Other sessions' commands run to their end: they are
+            // on other threads, and a reset promises no more than that nothing acts after it.
+            waiting = abort_tasks(kReservedTag, std::nullopt);
+            target_->scsi->reset_target(session_->nexus);
+            if (function == kTargetColdReset) {
+                // A cold reset also ends every session to the target: the others now, this one
+                // once its response is on the wire (RFC 7143 11.5.1: the target closes the
+                // connections after sending the response).
+                portal_group_.sessions.close_target(target_->name, session_.get());
+                cold_reset_pending_ = true;
+            }
             break;
         }
         case kTaskReassign:
@@ -136,6 +161,8 @@ void Connection::send_tmf_response(std::uint32_t itt, std::uint8_t response) {
     reply.bhs.set_byte2(response);
     fill_response_sns(reply.bhs, true);
     send(std::move(reply));
+    // The output is flushed before a closing connection's socket closes.
+    if (cold_reset_pending_) phase_ = Phase::closing;
 }
 
 }  // namespace itd::iscsi

@@ -4,15 +4,15 @@
 
 namespace itd::iscsi {
 
-std::shared_ptr<Session> SessionTable::bind_new(std::shared_ptr<Session> session) {
-    std::function<void()> close_old;
+std::shared_ptr<Session> SessionTable::bind_new(const std::shared_ptr<Session>& session) {
+    std::shared_ptr<Session> replaced;
     {
         std::lock_guard lock(mutex_);
         for (auto it = sessions_.begin(); it != sessions_.end(); ++it) {
             const Session& old = *it->second;
             if (old.isid == session->isid && old.initiator_name == session->initiator_name &&
                 old.target_name == session->target_name) {
-                close_old = old.close;
+                replaced = it->second;
                 sessions_.erase(it);
                 break;
             }
@@ -25,8 +25,8 @@ std::shared_ptr<Session> SessionTable::bind_new(std::shared_ptr<Session> session
         sessions_.emplace(session->tsih, session);
     }
     // Outside the lock: the callback posts to another thread and may re-enter remove().
-    if (close_old) close_old();
-    return session;
+    if (replaced && replaced->close) replaced->close();
+    return replaced;
 }
 
 std::shared_ptr<Session> SessionTable::find(std::uint16_t tsih, std::string_view initiator_name,
@@ -38,10 +38,23 @@ std::shared_ptr<Session> SessionTable::find(std::uint16_t tsih, std::string_view
     return it->second;
 }
 
-void SessionTable::remove(const Session* session) {
+bool SessionTable::remove(const Session* session) {
     std::lock_guard lock(mutex_);
     auto it = sessions_.find(session->tsih);
-    if (it != sessions_.end() && it->second.get() == session) sessions_.erase(it);
+    if (it == sessions_.end() || it->second.get() != session) return false;
+    sessions_.erase(it);
+    return true;
+}
+
+void SessionTable::close_target(std::string_view target_name, const Session* except) {
+    std::vector<std::function<void()>> closers;
+    {
+        std::lock_guard lock(mutex_);
+        for (auto& [tsih, s] : sessions_)
+            if (s.get() != except && s->target_name == target_name && s->close)
+                closers.push_back(s->close);
+    }
+    for (auto& c : closers) c();
 }
 
 void SessionTable::close_all() {

@@ -35,14 +35,20 @@ class SessionTable {
 public:
     // Binds a leading login with TSIH 0: a session with the same initiator, ISID and target is
     // reinstated (RFC 7143 6.3.5: the old one is closed), else a new session gets a fresh TSIH.
-    std::shared_ptr<Session> bind_new(std::shared_ptr<Session> session);
+    // Returns the session it replaced, or null.
+    std::shared_ptr<Session> bind_new(const std::shared_ptr<Session>& session);
 
     // The session with this TSIH, if it exists and belongs to this initiator and ISID.
     std::shared_ptr<Session> find(std::uint16_t tsih, std::string_view initiator_name,
                                   std::uint64_t isid) const;
 
-    // Removes a session when its connection ends (no-op if it was already replaced).
-    void remove(const Session* session);
+    // Removes a session when its connection ends. False when it was no longer there (it was
+    // replaced by reinstatement, which already ended its I_T nexus).
+    bool remove(const Session* session);
+
+    // Asks the connection of every session to target_name except `except` to close
+    // (TARGET COLD RESET).
+    void close_target(std::string_view target_name, const Session* except);
 
     // Asks every session's connection to close (daemon shutdown).
     void close_all();

@@ -45,6 +45,15 @@ LogicalUnit::LogicalUnit(std::uint32_t lun, LunConfig config, std::string_view t
     wce_.store(config_.volume->has_volatile_cache(), std::memory_order_relaxed);
 }
 
+void LogicalUnit::reset(NexusId requester) {
+    unit_attentions_.establish_for_others(SenseReason::ua_bus_device_reset, requester);
+}
+
+void LogicalUnit::nexus_lost(NexusId) {
+    // Nothing yet is scoped to a nexus: unit attentions stay queued for its next session
+    // (the same initiator port gets the same NexusId back).
+}
+
 std::uint32_t LogicalUnit::max_transfer_blocks() const {
     return kMaxTransferBytes / geometry().block_size_bytes;
 }

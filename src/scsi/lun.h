@@ -47,6 +47,13 @@ public:
     std::uint16_t optimal_granularity_blocks() const;
 
     UnitAttentions& unit_attentions() { return unit_attentions_; }
+
+    // LOGICAL UNIT RESET and the LU's part of a target reset (SAM-5 6.3.3): the reset unit
+    // attention for every nexus but the requester's, and every piece of reset-scoped state
+    // (SPC-2 reservations, medium removal prevention, ...) back to its power-on value.
+    void reset(NexusId requester);
+    // I_T nexus loss (Target::nexus_lost): drops the per-nexus state that ends with it.
+    void nexus_lost(NexusId nexus);
     // Held by every write-like command over its range (COMPARE AND WRITE atomicity).
     RangeLock& range_lock() { return range_lock_; }
 

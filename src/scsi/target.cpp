@@ -77,16 +77,17 @@ NexusId Target::register_nexus(std::string_view initiator_port, std::string_view
 }
 
 void Target::reset_lun(std::uint32_t lun, NexusId requester) {
-    if (LogicalUnit* unit = find_lun(lun)) {
-        unit->unit_attentions().establish_for_others(SenseReason::ua_bus_device_reset, requester);
-    }
+    if (LogicalUnit* unit = find_lun(lun)) unit->reset(requester);
 }
 
 void Target::reset_target(NexusId requester) {
     std::shared_lock lock(luns_mutex_);
-    for (const auto& [lun, unit] : luns_) {
-        unit->unit_attentions().establish_for_others(SenseReason::ua_bus_device_reset, requester);
-    }
+    for (const auto& [lun, unit] : luns_) unit->reset(requester);
+}
+
+void Target::nexus_lost(NexusId nexus) {
+    std::shared_lock lock(luns_mutex_);
+    for (const auto& [lun, unit] : luns_) unit->nexus_lost(nexus);
 }
 
 itd::Status Target::flush_all() {

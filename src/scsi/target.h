@@ -83,8 +83,14 @@ public:
     // LOGICAL UNIT RESET (SAM-5 7.7): establishes the reset unit attention for every nexus
     // except the requester's. An unknown LUN is ignored (the TMF layer answers that).
     void reset_lun(std::uint32_t lun, NexusId requester);
-    // TARGET WARM RESET: reset_lun for every LUN.
+    // TARGET WARM RESET / TARGET COLD RESET (SAM-5 7.13, RFC 7143 11.5.1): every LUN is reset
+    // as by reset_lun. The transport aborts the tasks and, for a cold reset, ends the sessions.
     void reset_target(NexusId requester);
+
+    // I_T nexus loss (SAM-5 6.3.4): the transport ended the session behind nexus (logout,
+    // connection loss, reinstatement). State kept per nexus that does not outlive it (SPC-2
+    // reservations, medium removal prevention) is dropped; persistent reservations stay.
+    void nexus_lost(NexusId nexus);
 
     // Whether lun exists (the TMF layer answers "LUN does not exist" without a round trip).
     bool has_lun(std::uint32_t lun) const;

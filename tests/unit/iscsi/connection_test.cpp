@@ -452,5 +452,78 @@ TEST(Connection, AbortTaskOfFinishedAndOfNotYetReceivedCommands) {
     EXPECT_EQ(out[0].bhs.itt(), 3004u) << "and the window has moved past it";
 }
 
+Bhs target_reset(Harness& h, std::uint32_t itt, bool cold) {
+    Bhs bhs;
+    bhs.set_opcode(Opcode::task_mgmt_request, true);
+    bhs.set_flags(flag::final_bit | (cold ? 7 : 6));  // TARGET COLD / WARM RESET
+    bhs.set_itt(itt);
+    bhs.set_ttt(kReservedTag);
+    bhs.set_cmd_sn(h.cmd_sn);
+    return bhs;
+}
+
+// Two sessions of one initiator (two ISIDs) on the harness's portal group: the harness's
+// connection is the second; the first is kept aside with its own CmdSN.
+struct TwoSessions {
+    Harness h;
+    std::unique_ptr<Connection> first;
+    std::uint32_t first_cmd_sn = 0;
+    bool first_closed = false;
+
+    TwoSessions() {
+        h.conn->set_close_hook([this] { first_closed = true; });
+        login(h);
+        clear_unit_attention(h);
+        first = std::exchange(h.conn, std::make_unique<Connection>(h.portal_group, h));
+        first_cmd_sn = std::exchange(h.cmd_sn, 1);
+        LoginOptions second;
+        second.isid = 0x23d000000002ull;
+        login(h, second);
+        clear_unit_attention(h);
+    }
+    // Runs TEST UNIT READY on the first session; returns the sense key (0: GOOD).
+    std::uint8_t first_tur() {
+        std::swap(h.conn, first);
+        std::swap(h.cmd_sn, first_cmd_sn);
+        std::array<std::uint8_t, 6> tur{kTestUnitReady};
+        h.feed(wire(scsi_command(h, 0x4000 + h.cmd_sn, tur, 0, 0)));
+        auto out = h.sent();
+        std::swap(h.conn, first);
+        std::swap(h.cmd_sn, first_cmd_sn);
+        if (out.size() != 1 || out[0].bhs.opcode() != Opcode::scsi_response) return 0xff;
+        if (out[0].bhs.byte3() == 0) return 0;
+        return out[0].data.size() >= 2 + 3 ? out[0].data[2 + 2] & 0x0f : 0xfe;
+    }
+};
+
+// SAM-5 7.13, RFC 7143 11.5.1: TARGET WARM RESET resets every LU: the other session meets the
+// reset unit attention, the requester does not, and both sessions go on.
+TEST(Connection, TargetWarmResetRaisesUnitAttentionForOtherSessions) {
+    TwoSessions s;
+    s.h.feed(wire(target_reset(s.h, 0x5000, false)));
+    auto out = s.h.sent();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].bhs.opcode(), Opcode::task_mgmt_response);
+    EXPECT_EQ(out[0].bhs.byte2(), 0) << "function complete";
+    EXPECT_FALSE(s.h.conn->closing());
+    EXPECT_FALSE(s.first_closed);
+    EXPECT_EQ(s.first_tur(), 0x6) << "UNIT ATTENTION on the other session";
+    EXPECT_EQ(s.first_tur(), 0x0) << "reported once";
+    clear_unit_attention(s.h);  // the requester's own session: GOOD
+}
+
+// RFC 7143 11.5.1: after TARGET COLD RESET the target answers, then drops every connection to
+// the target, the requester's included.
+TEST(Connection, TargetColdResetAnswersThenClosesEverySession) {
+    TwoSessions s;
+    s.h.feed(wire(target_reset(s.h, 0x5001, true)));
+    auto out = s.h.sent();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].bhs.opcode(), Opcode::task_mgmt_response);
+    EXPECT_EQ(out[0].bhs.byte2(), 0) << "function complete";
+    EXPECT_TRUE(s.h.conn->closing());
+    EXPECT_TRUE(s.first_closed);
+}
+
 }  // namespace
 }  // namespace itd::iscsi::testing
