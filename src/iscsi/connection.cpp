@@ -69,6 +69,7 @@ void Connection::receive(std::span<const std::uint8_t> bytes) {
                 send_reject(reader_.last_header(), kRejectDataDigest);
                 continue;
             }
+            close_reason_ = to_string(consumed.error());
             phase_ = Phase::closing;
             return;
         }

@@ -68,6 +68,9 @@ public:
     // How another thread asks this connection to close (session reinstatement, shutdown);
     // the I/O layer supplies it, since only it knows the connection's thread.
     void set_close_hook(std::function<void()> hook) { close_hook_ = std::move(hook); }
+    // Why the connection decided to close itself, for the log; null when it did not (logout,
+    // the peer went away) or the reason is not a framing error.
+    const char* close_reason() const { return close_reason_; }
 
     const std::shared_ptr<Session>& session() const { return session_; }
 
@@ -153,6 +156,7 @@ private:
     bool cold_reset_pending_ = false;
 
     std::function<void()> close_hook_;
+    const char* close_reason_ = nullptr;
     std::string local_address_;
     std::string peer_address_;
     std::deque<std::vector<std::uint8_t>> output_;

@@ -154,7 +154,9 @@ void SocketConnection::close_now() {
     if (socket_closed_) return;
     socket_closed_ = true;
     login_timer_.cancel();
-    if (logged_in_) {
+    if (const char* why = connection_.close_reason()) {
+        spdlog::warn("connection from {} closed: {}", peer_, why);
+    } else if (logged_in_) {
         spdlog::info("connection from {} closed", peer_);
     } else {
         spdlog::debug("connection from {} closed before login completed", peer_);

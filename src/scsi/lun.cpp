@@ -45,8 +45,10 @@ LogicalUnit::LogicalUnit(std::uint32_t lun, LunConfig config, std::string_view t
     wce_.store(config_.volume->has_volatile_cache(), std::memory_order_relaxed);
 }
 
-void LogicalUnit::reset(NexusId requester) {
-    unit_attentions_.establish_for_others(SenseReason::ua_bus_device_reset, requester);
+void LogicalUnit::reset(NexusId) {
+    // SAM-5 6.3.3: the unit attention goes to every I_T nexus, the requester's too (libiscsi's
+    // MultipathIO.Reset expects it on every path).
+    unit_attentions_.establish_for_others(SenseReason::ua_bus_device_reset, std::nullopt);
 }
 
 void LogicalUnit::nexus_lost(NexusId) {

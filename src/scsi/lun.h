@@ -49,7 +49,7 @@ public:
     UnitAttentions& unit_attentions() { return unit_attentions_; }
 
     // LOGICAL UNIT RESET and the LU's part of a target reset (SAM-5 6.3.3): the reset unit
-    // attention for every nexus but the requester's, and every piece of reset-scoped state
+    // attention for every nexus, and every piece of reset-scoped state
     // (SPC-2 reservations, medium removal prevention, ...) back to its power-on value.
     void reset(NexusId requester);
     // I_T nexus loss (Target::nexus_lost): drops the per-nexus state that ends with it.

@@ -80,8 +80,8 @@ public:
     // as residual underflow, as libiscsi's ModeSense6.Residuals expects.
     void execute(const Command& cmd, CommandDone done);
 
-    // LOGICAL UNIT RESET (SAM-5 7.7): establishes the reset unit attention for every nexus
-    // except the requester's. An unknown LUN is ignored (the TMF layer answers that).
+    // LOGICAL UNIT RESET (SAM-5 7.7): establishes the reset unit attention for every nexus,
+    // the requester's included. An unknown LUN is ignored (the TMF layer answers that).
     void reset_lun(std::uint32_t lun, NexusId requester);
     // TARGET WARM RESET / TARGET COLD RESET (SAM-5 7.13, RFC 7143 11.5.1): every LUN is reset
     // as by reset_lun. The transport aborts the tasks and, for a cold reset, ends the sessions.

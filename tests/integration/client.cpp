@@ -6,6 +6,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <isa-l/crc.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -104,10 +106,14 @@ std::optional<std::vector<std::uint8_t>> RawConnection::read_pdu(int timeout_ms)
     if (!read_exact(pdu.data(), 48, timeout_ms)) return std::nullopt;
     const std::size_t ahs = pdu[4] * 4u;
     const std::size_t data = (std::size_t{pdu[5]} << 16) | (std::size_t{pdu[6]} << 8) | pdu[7];
-    const std::size_t rest = ahs + ((data + 3) & ~std::size_t{3});
-    pdu.resize(48 + rest);
-    if (rest > 0 && !read_exact(pdu.data() + 48, rest, timeout_ms)) return std::nullopt;
+    std::vector<std::uint8_t> rest(ahs + (header_digest_ ? 4 : 0) + ((data + 3) & ~std::size_t{3}) +
+                                   (data_digest_ && data > 0 ? 4 : 0));
+    if (!rest.empty() && !read_exact(rest.data(), rest.size(), timeout_ms)) return std::nullopt;
+    // The BHS, the AHS and the data segment, without digests and padding.
     pdu.resize(48 + ahs + data);
+    std::copy_n(rest.begin(), ahs, pdu.begin() + 48);
+    std::copy_n(rest.begin() + static_cast<std::ptrdiff_t>(ahs + (header_digest_ ? 4 : 0)), data,
+                pdu.begin() + static_cast<std::ptrdiff_t>(48 + ahs));
     return pdu;
 }
 
@@ -145,6 +151,10 @@ std::vector<std::uint8_t> login_pdu(const std::vector<std::string>& keys, std::u
     pdu.resize((48 + data.size() + 3) & ~std::size_t{3}, 0);
     std::copy(data.begin(), data.end(), pdu.begin() + 48);
     return pdu;
+}
+
+std::uint32_t crc32c(const std::uint8_t* data, std::size_t n) {
+    return ~crc32_iscsi(const_cast<unsigned char*>(data), static_cast<int>(n), 0xffffffffu);
 }
 
 }  // namespace itd_it

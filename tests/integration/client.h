@@ -50,16 +50,28 @@ public:
     bool ok() const { return fd_ >= 0; }
     bool send_all(const std::vector<std::uint8_t>& bytes);
     // Reads one PDU header and its data segment; nullopt when the peer closed or timed out.
+    // The digests (when set_digests turned them on) are read and dropped.
     std::optional<std::vector<std::uint8_t>> read_pdu(int timeout_ms = 3000);
+    // After a login that negotiated CRC32C digests: the PDUs the target sends carry them.
+    void set_digests(bool header, bool data) {
+        header_digest_ = header;
+        data_digest_ = data;
+    }
     // True if the peer closes the connection within timeout_ms (reading and dropping data).
     bool closed_within(int timeout_ms);
 
 private:
     bool read_exact(std::uint8_t* out, std::size_t n, int timeout_ms);
     int fd_ = -1;
+    bool header_digest_ = false;
+    bool data_digest_ = false;
 };
 
 // A Login Request (operational stage straight to full feature) with the given keys.
 std::vector<std::uint8_t> login_pdu(const std::vector<std::string>& keys, std::uint32_t itt);
+
+// CRC32C as iSCSI digests use it (RFC 7143 13.1, RFC 3385), computed with ISA-L; on the wire
+// the four bytes go least significant first.
+std::uint32_t crc32c(const std::uint8_t* data, std::size_t n);
 
 }  // namespace itd_it

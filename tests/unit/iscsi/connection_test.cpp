@@ -496,9 +496,9 @@ struct TwoSessions {
     }
 };
 
-// SAM-5 7.13, RFC 7143 11.5.1: TARGET WARM RESET resets every LU: the other session meets the
-// reset unit attention, the requester does not, and both sessions go on.
-TEST(Connection, TargetWarmResetRaisesUnitAttentionForOtherSessions) {
+// SAM-5 7.13, RFC 7143 11.5.1: TARGET WARM RESET resets every LU: every session meets the
+// reset unit attention, and both go on.
+TEST(Connection, TargetWarmResetRaisesUnitAttentionOnEverySession) {
     TwoSessions s;
     s.h.feed(wire(target_reset(s.h, 0x5000, false)));
     auto out = s.h.sent();
@@ -509,7 +509,11 @@ TEST(Connection, TargetWarmResetRaisesUnitAttentionForOtherSessions) {
     EXPECT_FALSE(s.first_closed);
     EXPECT_EQ(s.first_tur(), 0x6) << "UNIT ATTENTION on the other session";
     EXPECT_EQ(s.first_tur(), 0x0) << "reported once";
-    clear_unit_attention(s.h);  // the requester's own session: GOOD
+    std::array<std::uint8_t, 6> tur{kTestUnitReady};
+    s.h.feed(wire(scsi_command(s.h, 0x5002, tur, 0, 0)));
+    out = s.h.sent();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].bhs.byte3(), 0x02) << "the requester's session meets it too";
 }
 
 // RFC 7143 11.5.1: after TARGET COLD RESET the target answers, then drops every connection to

@@ -81,12 +81,13 @@ TEST(UnitAttention, ReportLunsDoesNotClear) {
     EXPECT_TRUE(h.run(kTur, 0, {}, 0, a).is(SenseReason::ua_power_on));
 }
 
-TEST(UnitAttention, LunResetForOthersOnly) {
+TEST(UnitAttention, LunResetForEveryNexus) {
     Harness h;
     const NexusId a = h.target.register_nexus("iqn.a,i,0x1", "tp");
     h.run(kTur, 0, {}, 0, a);  // clear power on
     h.target.reset_lun(0, h.nexus);
-    EXPECT_TRUE(h.run(kTur).good());  // the requester
+    EXPECT_TRUE(h.run(kTur).is(SenseReason::ua_bus_device_reset));  // the requester too
+    EXPECT_TRUE(h.run(kTur).good());
     Reply r = h.run(kTur, 0, {}, 0, a);
     EXPECT_TRUE(r.is(SenseReason::ua_bus_device_reset));
     EXPECT_TRUE(h.run(kTur, 0, {}, 0, a).good());

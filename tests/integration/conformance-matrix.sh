@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# The whole of libiscsi's conformance suite (iscsi-test-cu --dataloss --allow-sanitize
+# --test=ALL, 230 tests in libiscsi 1.19) against every LUN configuration itd offers, each
+# reached over two sessions at once (the suite's multipath URL), plus CHAP and header digests:
+#
+#   conformance-matrix.sh BUILD_DIR
+#
+# Starts one itd from BUILD_DIR on 127.0.0.1 (a port the kernel picks) with a target per
+# configuration, runs the suite against each in turn, stops itd by its PID, and prints a table
+# of passed/failed/skipped per suite and configuration, then the totals per configuration.
+# Fails when any test fails in any configuration (or the suite crashes or times out).
+# Environment: ITD_CU_TIMEOUT (seconds per configuration, default 900), ITD_CU_LOGS (a
+# directory that keeps the logs).
+set -euo pipefail
+
+build=$(cd "${1:?usage: conformance-matrix.sh BUILD_DIR}" && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib.sh source-path=SCRIPTDIR
+source "$here/lib.sh"
+itd="$build/src/daemon/itd"
+[ -x "$itd" ] || { echo "conformance-matrix.sh: no itd at $itd"; exit 1; }
+work=$(mktemp -d /tmp/itd-matrix.XXXXXX)
+trap 'kill_started_itds; rm -rf "$work"' EXIT
+logs=${ITD_CU_LOGS:-$work}
+mkdir -p "$logs"
+
+chap_user=matrix-user
+chap_secret=matrix-secret-0123456789
+prefix=iqn.2026-12.org.itd.matrix
+
+# The suites that make sense on a write-protected LU: the rest write, and expect to succeed.
+readonly_suites="ReadOnly Inquiry TestUnitReady ReadCapacity10 ReadCapacity16 Read6 Read10 Read12 \
+Read16 ModeSense6 ReportSupportedOpcodes GetLBAStatus Verify10 Verify12 Verify16 Prefetch10 \
+Prefetch16 NoMedia iSCSIcmdsn"
+
+# NAME|LUN-SPEC|URL-USERINFO|URL-ARGS|SUITES: one target per configuration, named
+# $prefix:NAME; SUITES empty: the whole suite.
+configs=(
+    "memory|memory:256M|||"
+    "memory-4k|memory:256M,block-size=4096|||"
+    "file|file:$work/file.img,size=256M|||"
+    "memory-thin|memory:128M,thin|||"
+    "file-thin|file:$work/thin.img,size=128M,thin|||"
+    "readonly|memory:64M,readonly|||$readonly_suites"
+    "chap|memory:128M|$chap_user%$chap_secret@||"
+    "header-digest|memory:128M,thin||?header_digest=crc32c|"
+)
+
+cfg="$work/itd.toml"
+echo 'listen = ["127.0.0.1:0"]' >"$cfg"
+for c in "${configs[@]}"; do
+    IFS='|' read -r name spec userinfo args suites <<<"$c"
+    {
+        echo "[[target]]"
+        echo "name = \"$prefix:$name\""
+        if [ -n "$userinfo" ]; then
+            echo "chap-user = \"$chap_user\""
+            echo "chap-secret = \"$chap_secret\""
+        fi
+        echo "[[target.lun]]"
+        echo "spec = \"$spec\""
+    } >>"$cfg"
+done
+chmod 600 "$cfg"
+
+log="$work/itd.log"
+last=${configs[-1]%%|*}
+launch_itd "$log" "ready: target $prefix:$last" --config "$cfg" ||
+    { echo "itd did not start"; exit 1; }
+
+tables=()
+for c in "${configs[@]}"; do
+    IFS='|' read -r name spec userinfo args suites <<<"$c"
+    url="iscsi://${userinfo}127.0.0.1:$PORT/$prefix:$name/0$args"
+    out="$logs/cu-$name.log"
+    : >"$out"
+    start=$SECONDS
+    runs=0
+    for t in ${suites:-ALL}; do
+        [ "$t" = ALL ] || t="ALL.$t"
+        runs=$((runs + 1))
+        # The same URL twice: two sessions (two I_T nexuses) to one LUN, for MultipathIO.
+        timeout -k 30 "${ITD_CU_TIMEOUT:-900}" stdbuf -oL iscsi-test-cu --dataloss --allow-sanitize \
+            -i iqn.2026-12.org.itd.test:matrix-1 -I iqn.2026-12.org.itd.test:matrix-2 \
+            --test="$t" "$url" "$url" >>"$out" 2>&1 || true
+        [ "$(grep -c "Run Summary" "$out")" -eq $runs ] ||
+            echo "ITD-MATRIX: --test=$t printed no CUnit summary (crashed or timed out)" >>"$out"
+    done
+    read -r p f sk <<<"$(cu_counts "$out")"
+    echo "INFO  $name ($spec${userinfo:+, CHAP}${args:+, $args}${suites:+; suites for a write-protected LU}): $p passed, $f failed, $sk skipped ($((SECONDS - start)) s)"
+    tables+=("$name=$out")
+done
+
+s=0
+stop_itd "$log" || s=$?
+[ $s -eq 0 ] || echo "itd did not stop cleanly"
+echo
+perl "$here/cu_table.pl" "${tables[@]}" || s=1
+exit $s
