@@ -67,8 +67,8 @@ public:
     void complete(NexusId nexus, std::uint8_t list_id, bool identified,
                   const CommandResult& result);
 
-    // COPY STATUS: the record, if any. A completed one is discarded once it has been read
-    // (the caller says whether all of it fit the allocation length).
+    // COPY STATUS: the record, if any. The caller discards a completed one once its data went
+    // out whole (discard()).
     std::optional<CopyRecord> copy_status(NexusId nexus, std::uint8_t list_id);
     // FAILED SEGMENT DETAILS: a completed record that ended in CHECK CONDITION.
     std::optional<CopyRecord> failed_segment_details(NexusId nexus, std::uint8_t list_id);
