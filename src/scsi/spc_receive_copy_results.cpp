@@ -84,8 +84,10 @@ SenseReason handle_receive_copy_results(TaskPtr& task) {
             if (!r) return t.invalid_cdb_field(2);
             const auto data = copy_status_data(*r);
             t.send_data(data, allocation_length);
-            // A completed copy's status is discarded once it went out whole.
-            if (r->state != CopyManagerStatus::in_progress && allocation_length >= data.size()) {
+            // A completed copy's status is discarded once it went out whole, or when asked for
+            // with an ALLOCATION LENGTH of zero (SPC-4 6.18.3).
+            if (r->state != CopyManagerStatus::in_progress &&
+                (allocation_length == 0 || allocation_length >= data.size())) {
                 results.discard(t.nexus, list_id);
             }
             return SenseReason::none;
@@ -106,7 +108,10 @@ SenseReason handle_receive_copy_results(TaskPtr& task) {
             auto r = results.failed_segment_details(t.nexus, list_id);
             const auto data = failed_segment_details(r);
             t.send_data(data, allocation_length);
-            if (r && allocation_length >= data.size()) results.discard(t.nexus, list_id);
+            // Discarded like COPY STATUS (SPC-4 6.18.6).
+            if (r && (allocation_length == 0 || allocation_length >= data.size())) {
+                results.discard(t.nexus, list_id);
+            }
             return SenseReason::none;
         }
         default: break;

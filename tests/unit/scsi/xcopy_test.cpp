@@ -154,6 +154,11 @@ TEST(ExtendedCopy, CopiesWithinOneLuAndReportsStatus) {
         xcopy(h, xcopy_list(6, 2, {e4_descriptor(naa)}, {b2b_segment(0, 0, 1, 0, 1)})).good());
     EXPECT_EQ(h.run_cdb(rcr_cdb(0x00, 6, 4), 4).data.size(), 4u);
     EXPECT_TRUE(h.run_cdb(rcr_cdb(0x00, 6), 1024).good());
+    // ALLOCATION LENGTH zero discards it.
+    ASSERT_TRUE(
+        xcopy(h, xcopy_list(6, 2, {e4_descriptor(naa)}, {b2b_segment(0, 0, 1, 0, 1)})).good());
+    EXPECT_TRUE(h.run_cdb(rcr_cdb(0x00, 6, 0)).good());
+    EXPECT_TRUE(h.run_cdb(rcr_cdb(0x00, 6), 1024).is(SenseReason::invalid_field_in_cdb));
 }
 
 TEST(ExtendedCopy, EmptyListsAndZeroBlocks) {
