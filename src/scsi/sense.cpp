@@ -171,7 +171,7 @@ std::size_t build_fixed_sense(SenseReason reason, const SenseDetail& detail, std
     out[13] = code.ascq;
     // SPC-4 4.5.2.4.2 field pointer: SKSV, C/D, BPV and bit pointer in byte 15, field pointer
     // in bytes 16-17. Only meaningful for ILLEGAL REQUEST, and for COPY ABORTED, where the same
-    // bytes are a segment pointer (SPC-4 4.5.2.4.6: bit 6 reserved, SD (bit 5) zero: the
+    // bytes are a segment pointer (SPC-4 4.5.2.4: bit 6 reserved, SD (bit 5) zero: the
     // pointer counts from the start of the parameter list, which in_cdb = false gives).
     if (detail.field && (code.key == kIllegalRequest || code.key == kCopyAborted)) {
         std::uint8_t b = 0x80;  // SKSV

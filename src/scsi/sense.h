@@ -44,8 +44,8 @@ enum class SenseReason : std::uint8_t {
     inline_data_length_exceeded,
     operation_in_progress,
     insufficient_resources,
-    // SPC-4 6.4.4: errors met while processing segments are COPY ABORTED, with a field pointer
-    // into the parameter list (segment pointer, SPC-4 4.5.2.4.6): the segment cannot be done
+    // SPC-4 6.4: errors met while processing segments are COPY ABORTED, with a field pointer
+    // into the parameter list (segment pointer, SPC-4 4.5.2.4): the segment cannot be done
     // as written (00h/00h, e.g. its blocks lie outside a copy target), UNREACHABLE COPY TARGET
     // (08h/04h: no such CSCD descriptor), COPY TARGET DEVICE NOT REACHABLE (0Dh/02h: no LU
     // has that designator), INCORRECT COPY TARGET DEVICE TYPE (0Dh/03h), UNEXPECTED INEXACT

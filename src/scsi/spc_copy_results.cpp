@@ -81,8 +81,7 @@ std::optional<CopyRecord> CopyResults::copy_status(NexusId nexus, std::uint8_t l
     return *r;
 }
 
-std::optional<CopyRecord> CopyResults::failed_segment_details(NexusId nexus,
-                                                              std::uint8_t list_id) {
+std::optional<CopyRecord> CopyResults::failed_segment_details(NexusId nexus, std::uint8_t list_id) {
     std::lock_guard lock(mutex_);
     const CopyRecord* r = find_locked(nexus, list_id);
     if (r == nullptr || r->state != CopyManagerStatus::completed_with_errors) return std::nullopt;

@@ -1,6 +1,7 @@
-// What a logical unit's copy manager remembers about EXTENDED COPY (LID1) commands for RECEIVE
-// COPY RESULTS (SPC-4 6.18): per I_T nexus and LIST IDENTIFIER, whether the copy is running or
-// done, how far it got, and the sense data it failed with.
+// What a logical unit's copy manager remembers about EXTENDED COPY (LID1) commands for the
+// RECEIVE COPY commands (SPC-4 RECEIVE COPY STATUS(LID1) and RECEIVE COPY FAILURE DETAILS(LID1)):
+// per I_T nexus and LIST IDENTIFIER, whether the copy is running or done, how far it got, and
+// the sense data it failed with.
 //
 //   EXTENDED COPY ──begin──▶ [in progress] ──progress(segments, bytes)──▶ [in progress]
 //                                  │
@@ -8,7 +9,7 @@
 //                                  ▼
 //                              [completed] ──COPY STATUS / FAILED SEGMENT DETAILS read──▶ gone
 //
-// SPC-4 6.18.3/6.18.6: the copy manager discards a completed copy's status once it has been
+// SPC-4: the copy manager discards a completed copy's status once it has been
 // transferred, when another EXTENDED COPY reuses the LIST IDENTIFIER on the same nexus, or when
 // it needs the room (we keep kMaxCompletedRecords per LU, oldest dropped first). A copy sent
 // with LIST ID USAGE 11b is never recorded. Thread-safe.
@@ -25,7 +26,7 @@
 
 namespace itd::scsi {
 
-// SPC-4 6.18.3 COPY MANAGER STATUS.
+// SPC-4 RECEIVE COPY STATUS(LID1) COPY MANAGER STATUS.
 enum class CopyManagerStatus : std::uint8_t {
     in_progress = 0x00,
     completed_good = 0x01,
@@ -45,7 +46,7 @@ struct CopyRecord {
 };
 
 class CopyResults {
-public:
+  public:
     // Completed records kept per LU before the oldest is dropped.
     static constexpr std::size_t kMaxCompletedRecords = 64;
 
@@ -77,7 +78,7 @@ public:
 
     std::size_t running() const;
 
-private:
+  private:
     CopyRecord* find_locked(NexusId nexus, std::uint8_t list_id);
 
     mutable std::mutex mutex_;
@@ -85,8 +86,8 @@ private:
     std::size_t running_ = 0;         // identified and unidentified
 };
 
-// SPC-4 6.18.3 TRANSFER COUNT UNITS and TRANSFER COUNT: bytes in the smallest power-of-1024
-// unit (bytes, KiB, MiB, ...) whose count fits in 32 bits.
+// SPC-4 RECEIVE COPY STATUS(LID1) TRANSFER COUNT UNITS and TRANSFER COUNT: bytes in the
+// smallest power-of-1024 unit (bytes, KiB, MiB, ...) whose count fits in 32 bits.
 struct TransferCount {
     std::uint8_t units = 0;
     std::uint32_t count = 0;

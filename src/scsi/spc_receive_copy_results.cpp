@@ -1,6 +1,8 @@
-// RECEIVE COPY RESULTS (LID1) (SPC-4 6.18): what the copy manager of this LU knows about the
-// EXTENDED COPY commands an I_T nexus sent it (spc_copy_results.h), and its operating
-// parameters (spc_xcopy.h).
+// RECEIVE COPY RESULTS (LID1), opcode 84h: the service actions SPC-4 names RECEIVE COPY
+// STATUS(LID1), RECEIVE COPY DATA(LID1), RECEIVE COPY OPERATING PARAMETERS and RECEIVE COPY
+// FAILURE DETAILS(LID1). What the copy manager of this LU knows about the EXTENDED COPY
+// commands an I_T nexus sent it (spc_copy_results.h), and its operating parameters
+// (spc_xcopy.h).
 #include <bit>
 #include <vector>
 
@@ -18,7 +20,7 @@ constexpr std::uint8_t kReceiveData = 0x01;
 constexpr std::uint8_t kOperatingParameters = 0x03;
 constexpr std::uint8_t kFailedSegmentDetails = 0x04;
 
-// SPC-4 6.18.3 COPY STATUS parameter data, 12 bytes.
+// SPC-4 RECEIVE COPY STATUS(LID1) parameter data, 12 bytes.
 std::vector<std::uint8_t> copy_status_data(const CopyRecord& r) {
     std::vector<std::uint8_t> d(12, 0);
     store_be32(&d[0], static_cast<std::uint32_t>(d.size() - 4));  // AVAILABLE DATA
@@ -31,7 +33,7 @@ std::vector<std::uint8_t> copy_status_data(const CopyRecord& r) {
     return d;
 }
 
-// SPC-4 6.18.5 OPERATING PARAMETERS parameter data.
+// SPC-4 RECEIVE COPY OPERATING PARAMETERS parameter data.
 std::vector<std::uint8_t> operating_parameters(const LogicalUnit& lu) {
     std::vector<std::uint8_t> d(44 + std::size(kImplementedDescriptorTypes), 0);
     store_be32(&d[0], static_cast<std::uint32_t>(d.size() - 4));  // AVAILABLE DATA
@@ -54,14 +56,14 @@ std::vector<std::uint8_t> operating_parameters(const LogicalUnit& lu) {
     return d;
 }
 
-// SPC-4 6.18.6 FAILED SEGMENT DETAILS parameter data; just AVAILABLE DATA (zero) when the
+// SPC-4 RECEIVE COPY FAILURE DETAILS(LID1) parameter data; just AVAILABLE DATA (zero) when the
 // copy did not fail (or is unknown, or still running).
 std::vector<std::uint8_t> failed_segment_details(const std::optional<CopyRecord>& r) {
     if (!r) return std::vector<std::uint8_t>(4, 0);
     std::vector<std::uint8_t> d(60 + r->sense_bytes, 0);
     store_be32(&d[0], static_cast<std::uint32_t>(d.size() - 4));
     d[56] = static_cast<std::uint8_t>(r->status);  // COPY COMMAND STATUS
-    store_be16(&d[58], r->sense_bytes);             // SENSE DATA LENGTH
+    store_be16(&d[58], r->sense_bytes);            // SENSE DATA LENGTH
     std::copy_n(r->sense.begin(), r->sense_bytes, d.begin() + 60);
     return d;
 }
@@ -79,13 +81,14 @@ SenseReason handle_receive_copy_results(TaskPtr& task) {
     switch (service_action) {
         case kCopyStatus: {
             auto r = results.copy_status(t.nexus, list_id);
-            // SPC-4 6.18.3: a LIST IDENTIFIER that names no copy of this I_T nexus (never
-            // sent, sent with LIST ID USAGE 11b, or already reported) is INVALID FIELD IN CDB.
+            // SPC-4 RECEIVE COPY STATUS(LID1): a LIST IDENTIFIER that names no copy of this I_T
+            // nexus (never sent, sent with LIST ID USAGE 11b, or already reported) is INVALID FIELD
+            // IN CDB.
             if (!r) return t.invalid_cdb_field(2);
             const auto data = copy_status_data(*r);
             t.send_data(data, allocation_length);
             // A completed copy's status is discarded once it went out whole, or when asked for
-            // with an ALLOCATION LENGTH of zero (SPC-4 6.18.3).
+            // with an ALLOCATION LENGTH of zero.
             if (r->state != CopyManagerStatus::in_progress &&
                 (allocation_length == 0 || allocation_length >= data.size())) {
                 results.discard(t.nexus, list_id);
@@ -93,14 +96,14 @@ SenseReason handle_receive_copy_results(TaskPtr& task) {
             return SenseReason::none;
         }
         case kReceiveData: {
-            // SPC-4 6.18.4: no segment descriptor we support holds data, so there is never any
-            // to return: AVAILABLE DATA zero.
+            // SPC-4 RECEIVE COPY DATA(LID1): no segment descriptor we support holds data, so there
+            // is never any to return: AVAILABLE DATA zero.
             const std::vector<std::uint8_t> data(4, 0);
             t.send_data(data, allocation_length);
             return SenseReason::none;
         }
         case kOperatingParameters: {
-            // SPC-4 6.18.5: the LIST IDENTIFIER field is ignored.
+            // The LIST IDENTIFIER field is ignored: the parameters are the copy manager's.
             t.send_data(operating_parameters(*t.lu), allocation_length);
             return SenseReason::none;
         }
@@ -108,13 +111,14 @@ SenseReason handle_receive_copy_results(TaskPtr& task) {
             auto r = results.failed_segment_details(t.nexus, list_id);
             const auto data = failed_segment_details(r);
             t.send_data(data, allocation_length);
-            // Discarded like COPY STATUS (SPC-4 6.18.6).
+            // Discarded like COPY STATUS.
             if (r && (allocation_length == 0 || allocation_length >= data.size())) {
                 results.discard(t.nexus, list_id);
             }
             return SenseReason::none;
         }
-        default: break;
+        default:
+            break;
     }
     // The command table only routes the service actions above here.
     return t.invalid_cdb_field(1, 4);

@@ -2,7 +2,7 @@
 // the logical units of this Target, which its CSCD descriptors name by VPD 83h designator.
 //
 // The parameter list is decoded first (spc_xcopy_params.h); its errors are ILLEGAL REQUEST.
-// Then the segments run in order, each one resolved only when it starts (SPC-4 6.4.4: errors
+// Then the segments run in order, each one resolved only when it starts (SPC-4 6.4: errors
 // met while processing segments are COPY ABORTED, with a segment pointer at the field to
 // blame). A segment moves through one buffer of at most kCopyChunkBytes: read a chunk from the
 // source volume, take the destination LU's range lock over the chunk (range_lock.h, as every
@@ -61,9 +61,8 @@ void finish_copy(JobPtr job, SenseReason reason) {
 }
 
 SenseReason point_at(Task& t, std::size_t list_byte, SenseReason reason) {
-    t.detail.field =
-        FieldPointer{false, static_cast<std::uint16_t>(std::min<std::size_t>(list_byte, 0xffff)),
-                     std::nullopt};
+    t.detail.field = FieldPointer{
+        false, static_cast<std::uint16_t>(std::min<std::size_t>(list_byte, 0xffff)), std::nullopt};
     return reason;
 }
 
@@ -82,8 +81,8 @@ SenseReason resolve(Task& t, const XcopyParameters& p, std::uint16_t id, std::si
         lu = t.target->find_lun_by_naa(load_be64(c.designator.data()));
     }
     if (lu == nullptr) return point_at(t, c.offset + 4, SenseReason::copy_target_not_reachable);
-    // SPC-4 6.4.6.1: the descriptor must describe the device it names: a block device
-    // (peripheral device type 00h) with the block length it really has.
+    // SPC-4 6.4.5 (CSCD descriptors): the descriptor must describe the device it names: a block
+    // device (peripheral device type 00h) with the block length it really has.
     if (c.peripheral_type != 0x00) {
         return point_at(t, c.offset + 1, SenseReason::copy_target_incorrect_type);
     }
@@ -99,21 +98,20 @@ bool in_range(const LogicalUnit& lu, std::uint64_t lba, std::uint64_t blocks) {
     return lba < count && blocks <= count - lba;
 }
 
-// SPC-4 6.4.5.5 block device to block device: the checks that need the LUs.
+// SPC-4 6.4.6 block device to block device segment: the checks that need the LUs.
 SenseReason plan_segment(Task& t, const XcopyParameters& p, const BlockSegment& s,
                          SegmentPlan& plan) {
     if (auto r = resolve(t, p, s.source, s.offset + kSegmentSourceIdAt, plan.source);
         r != SenseReason::none)
         return r;
-    if (auto r = resolve(t, p, s.destination, s.offset + kSegmentDestinationIdAt,
-                         plan.destination);
+    if (auto r = resolve(t, p, s.destination, s.offset + kSegmentDestinationIdAt, plan.destination);
         r != SenseReason::none)
         return r;
     const std::uint64_t source_block = plan.source->geometry().block_size_bytes;
     const std::uint64_t destination_block = plan.destination->geometry().block_size_bytes;
     // DC: NUMBER OF BLOCKS counts destination blocks (1) or source blocks (0).
     plan.bytes = std::uint64_t{s.blocks} * (s.dc ? destination_block : source_block);
-    // SPC-4 6.4.5.1: zero blocks copies nothing and is not an error.
+    // SPC-4 6.4.6: zero blocks copies nothing and is not an error.
     if (plan.bytes == 0) return SenseReason::none;
     // A segment that does not fill whole blocks on both sides is inexact; we neither pad nor
     // carry the remainder into the next segment (PAD and CAT), so it cannot be done.
@@ -250,9 +248,10 @@ SenseReason handle_extended_copy(TaskPtr& task) {
                                                   kMaxConcurrentCopies)) {
         switch (*refused) {
             case CopyResults::BeginError::list_id_in_use:
-                // SPC-4 6.4.3.2: a LIST IDENTIFIER already running on this I_T nexus.
+                // SPC-4 6.4.3: a LIST IDENTIFIER already running on this I_T nexus.
                 return point_at(t, 0, SenseReason::operation_in_progress);
-            case CopyResults::BeginError::too_many: return SenseReason::insufficient_resources;
+            case CopyResults::BeginError::too_many:
+                return SenseReason::insufficient_resources;
         }
     }
     auto job = std::make_unique<CopyJob>();

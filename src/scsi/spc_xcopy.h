@@ -1,5 +1,5 @@
-// The copy manager (SPC-4 5.17): EXTENDED COPY (LID1) between the logical units of one Target,
-// RECEIVE COPY RESULTS, and the Third-party Copy VPD page. Every limit the copy manager
+// The copy manager (SPC-4, third-party copy): EXTENDED COPY (LID1) between the logical units of
+// one Target, RECEIVE COPY RESULTS, and the Third-party Copy VPD page. Every limit the copy manager
 // enforces is stated here once, and reported from here: RECEIVE COPY RESULTS OPERATING
 // PARAMETERS (spc_receive_copy_results.cpp) and VPD 8Fh (spc_xcopy_vpd.cpp).
 #pragma once
@@ -30,7 +30,7 @@ inline constexpr std::uint32_t kCopyChunkBytes = 1u << 20;
 // TOTAL CONCURRENT COPIES and MAXIMUM CONCURRENT COPIES, per logical unit: copies beyond it
 // are refused with INSUFFICIENT RESOURCES. Each running copy holds one chunk buffer.
 inline constexpr std::uint8_t kMaxConcurrentCopies = 16;
-// The descriptor type codes we implement, ascending (SPC-4 6.18.5).
+// The descriptor type codes we implement, ascending (SPC-4 RECEIVE COPY OPERATING PARAMETERS).
 inline constexpr std::uint8_t kImplementedDescriptorTypes[] = {kBlockToBlockSegment,
                                                                kIdentificationCscd};
 

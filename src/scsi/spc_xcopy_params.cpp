@@ -31,7 +31,7 @@ std::optional<std::uint8_t> reserved_bit(std::uint8_t value, std::uint8_t used_m
     return bit;
 }
 
-// SPC-4 6.4.6.3 identification descriptor CSCD descriptor (E4h), 32 bytes at list[at].
+// SPC-4 6.4.5 identification descriptor CSCD descriptor (E4h), 32 bytes at list[at].
 std::expected<CscdDescriptor, XcopyParseError> parse_identification(
     std::span<const std::uint8_t> list, std::size_t at) {
     const std::uint8_t* d = &list[at];
@@ -49,12 +49,12 @@ std::expected<CscdDescriptor, XcopyParseError> parse_identification(
     c.association = (d[5] >> 4) & 0x03;
     c.designator_type = d[5] & 0x0f;
     if (d[6] != 0) return invalid(at + 6);
-    // SPC-4 6.4.6.3: the DESIGNATOR field is 20 bytes; a longer designator cannot be named.
+    // SPC-4 6.4.5: the DESIGNATOR field is 20 bytes; a longer designator cannot be named.
     if (d[7] > kMaxCscdDesignatorBytes) return invalid(at + 7);
     c.designator_bytes = d[7];
     std::copy_n(d + 8, c.designator_bytes, c.designator.begin());
     if (c.peripheral_type == 0x00) {
-        // SPC-4 6.4.6.4 block device type specific parameters: PAD, DISK BLOCK LENGTH.
+        // SPC-4 6.4.5 block device type specific CSCD parameters: PAD, DISK BLOCK LENGTH.
         if (auto bit = reserved_bit(d[28], 0x04)) return invalid(at + 28, bit);
         c.pad = (d[28] & 0x04) != 0;
         c.disk_block_bytes = load_be24(d + 29);
@@ -62,7 +62,7 @@ std::expected<CscdDescriptor, XcopyParseError> parse_identification(
     return c;
 }
 
-// SPC-4 6.4.5.5 block device to block device segment descriptor (02h), at list[at], whose
+// SPC-4 6.4.6 block device to block device segment descriptor (02h), at list[at], whose
 // four-byte header has been checked to fit.
 std::expected<BlockSegment, XcopyParseError> parse_block_to_block(
     std::span<const std::uint8_t> list, std::size_t at) {
@@ -98,12 +98,19 @@ std::expected<XcopyParameters, XcopyParseError> parse_xcopy_parameters(
     p.str = (list[1] & 0x20) != 0;
     p.priority = list[1] & 0x07;
     switch ((list[1] >> 3) & 0x03) {
-        case 0: p.list_id_usage = ListIdUsage::hold; break;
-        case 2: p.list_id_usage = ListIdUsage::discard; break;
-        case 3: p.list_id_usage = ListIdUsage::none; break;
-        default: return invalid(1, 4);  // 01b is reserved
+        case 0:
+            p.list_id_usage = ListIdUsage::hold;
+            break;
+        case 2:
+            p.list_id_usage = ListIdUsage::discard;
+            break;
+        case 3:
+            p.list_id_usage = ListIdUsage::none;
+            break;
+        default:
+            return invalid(1, 4);  // 01b is reserved
     }
-    // SPC-4 6.4.3.2: LIST ID USAGE 11b asks for a LIST IDENTIFIER of zero.
+    // SPC-4 6.4.3: LIST ID USAGE 11b asks for a LIST IDENTIFIER of zero.
     if (p.list_id_usage == ListIdUsage::none && p.list_id != 0) return invalid(0);
     for (std::size_t i = 4; i < 8; ++i) {
         if (list[i] != 0) return invalid(i);
@@ -112,7 +119,7 @@ std::expected<XcopyParameters, XcopyParseError> parse_xcopy_parameters(
     const std::size_t cscd_bytes = load_be16(&list[2]);
     const std::size_t segment_bytes = load_be32(&list[8]);
     const std::size_t inline_bytes = load_be32(&list[12]);
-    // SPC-4 6.4.3.1: descriptor lists longer than the MAXIMUM DESCRIPTOR LIST LENGTH we report
+    // SPC-4 6.4.3: descriptor lists longer than the MAXIMUM DESCRIPTOR LIST LENGTH we report
     // are a PARAMETER LIST LENGTH ERROR. Checked before the counts, so that a list that is
     // both too long and has too many descriptors says "too long" (libiscsi DescrLimits).
     if (cscd_bytes + segment_bytes > limits.max_descriptor_list_bytes) return length_error();
@@ -126,8 +133,8 @@ std::expected<XcopyParameters, XcopyParseError> parse_xcopy_parameters(
     if (segment_end + inline_bytes > list.size()) return length_error();
 
     // CSCD descriptors. Only E4h is supported, and E4h is 32 bytes long.
-    p.cscds.reserve(std::min<std::size_t>(cscd_bytes / kCscdDescriptorBytes,
-                                          limits.max_cscd_descriptors));
+    p.cscds.reserve(
+        std::min<std::size_t>(cscd_bytes / kCscdDescriptorBytes, limits.max_cscd_descriptors));
     for (std::size_t at = kXcopyHeaderBytes; at < cscd_end; at += kCscdDescriptorBytes) {
         // SPC-4 6.4.3.4: more than MAXIMUM CSCD DESCRIPTOR COUNT: TOO MANY TARGET DESCRIPTORS.
         if (p.cscds.size() == limits.max_cscd_descriptors) {

@@ -20,7 +20,7 @@
 //
 // The parser checks what the list says about itself (lengths, counts, type codes, reserved
 // bits). What needs the logical units (does a designator name one, do the LBAs fit) is checked
-// while the segments are processed (spc_xcopy.cpp), where SPC-4 6.4.4 wants COPY ABORTED.
+// while the segments are processed (spc_xcopy.cpp), where SPC-4 6.4 wants COPY ABORTED.
 #pragma once
 
 #include <array>
@@ -43,7 +43,7 @@ inline constexpr std::uint8_t kBlockToBlockSegment = 0x02;
 // SPC-4 7.8.6.1: the designator of an identification CSCD descriptor holds at most 20 bytes.
 inline constexpr std::size_t kMaxCscdDesignatorBytes = 20;
 
-// SPC-4 6.4.3.2 LIST ID USAGE (01b is reserved).
+// SPC-4 6.4.3 LIST ID USAGE (01b is reserved).
 enum class ListIdUsage : std::uint8_t {
     hold = 0,     // status kept for RECEIVE COPY RESULTS; LIST IDENTIFIER unique per nexus
     discard = 2,  // no held data, status still kept; LIST IDENTIFIER unique per nexus
@@ -80,7 +80,7 @@ struct CscdDescriptor {
 // A block device to block device segment (02h).
 struct BlockSegment {
     std::size_t offset = 0;  // of the descriptor in the parameter list
-    bool dc = false;   // NUMBER OF BLOCKS counts destination (1) or source (0) blocks
+    bool dc = false;         // NUMBER OF BLOCKS counts destination (1) or source (0) blocks
     bool cat = false;
     std::uint16_t source = 0;       // SOURCE CSCD DESCRIPTOR ID
     std::uint16_t destination = 0;  // DESTINATION CSCD DESCRIPTOR ID

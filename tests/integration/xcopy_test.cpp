@@ -95,23 +95,22 @@ void copy_and_check(iscsi_context* ctx, const LunInfo& src, const LunInfo& dst,
     const std::uint64_t src_lba = 64;
     const std::uint64_t dst_lba = dst.blocks - kBytes / dst.block_bytes - 8;
     ASSERT_GT(dst.blocks, kBytes / dst.block_bytes + 72);
-    Task w(iscsi_write16_sync(ctx, src.lun, src_lba, const_cast<std::uint8_t*>(data.data()),
-                              kBytes, static_cast<int>(src.block_bytes), 0, 0, 0, 0, 0));
+    Task w(iscsi_write16_sync(ctx, src.lun, src_lba, const_cast<std::uint8_t*>(data.data()), kBytes,
+                              static_cast<int>(src.block_bytes), 0, 0, 0, 0, 0));
     ASSERT_NE(w, nullptr) << iscsi_get_error(ctx);
     ASSERT_EQ(w->status, SCSI_STATUS_GOOD);
 
     // The copy manager is the LUN under test, whichever end it is.
     const int manager = lun();
-    std::vector<std::uint8_t> list =
-        copy_list(list_id, src, dst, static_cast<std::uint16_t>(kBytes / src.block_bytes),
-                  src_lba, dst_lba);
+    std::vector<std::uint8_t> list = copy_list(
+        list_id, src, dst, static_cast<std::uint16_t>(kBytes / src.block_bytes), src_lba, dst_lba);
     Task x = run_xcopy(ctx, manager, list);
     ASSERT_NE(x, nullptr) << iscsi_get_error(ctx);
     ASSERT_EQ(x->status, SCSI_STATUS_GOOD)
         << "sense key " << x->sense.key << " ascq " << std::hex << x->sense.ascq;
 
-    Task r(iscsi_read16_sync(ctx, dst.lun, dst_lba, kBytes, static_cast<int>(dst.block_bytes), 0,
-                             0, 0, 0, 0));
+    Task r(iscsi_read16_sync(ctx, dst.lun, dst_lba, kBytes, static_cast<int>(dst.block_bytes), 0, 0,
+                             0, 0, 0));
     ASSERT_NE(r, nullptr) << iscsi_get_error(ctx);
     ASSERT_EQ(r->status, SCSI_STATUS_GOOD);
     ASSERT_EQ(r->datain.size, static_cast<int>(kBytes));

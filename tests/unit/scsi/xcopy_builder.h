@@ -25,8 +25,7 @@ inline Bytes e4_descriptor(std::uint64_t naa, std::uint32_t block_bytes = 512) {
 
 // A block device to block device segment descriptor (02h).
 inline Bytes b2b_segment(std::uint16_t source, std::uint16_t destination, std::uint16_t blocks,
-                         std::uint64_t source_lba, std::uint64_t destination_lba,
-                         bool dc = false) {
+                         std::uint64_t source_lba, std::uint64_t destination_lba, bool dc = false) {
     Bytes d(28, 0);
     d[0] = 0x02;
     d[1] = dc ? 0x02 : 0x00;

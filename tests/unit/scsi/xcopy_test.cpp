@@ -22,7 +22,7 @@ constexpr std::uint64_t kLun1 = 0x0001000000000000ull;
 // A memory volume that records the largest single read and write, can fail every call, and can
 // complete on another thread.
 class RecordingVolume : public volume::Volume {
-public:
+  public:
     explicit RecordingVolume(std::uint64_t blocks, std::uint32_t block_size = 512)
         : inner_(memory_volume(blocks, block_size)) {}
     volume::Geometry geometry() const override { return inner_->geometry(); }
@@ -47,7 +47,7 @@ public:
     std::optional<Errc> fail_writes;
     bool threaded = false;
 
-private:
+  private:
     volume::Completion wrap(volume::Completion d) {
         if (!threaded) return d;
         return [d = std::move(d)](itd::Status st) mutable {
@@ -65,7 +65,8 @@ Bytes pattern(std::size_t n, std::uint8_t seed) {
     Bytes v(n);
     // Multiplicative hashing: no period at a power of two (a copy of the wrong chunk shows).
     for (std::size_t i = 0; i < n; ++i) {
-        v[i] = static_cast<std::uint8_t>((static_cast<std::uint32_t>(i + seed * 40503u) * 2654435761u) >> 24);
+        v[i] = static_cast<std::uint8_t>(
+            (static_cast<std::uint32_t>(i + seed * 40503u) * 2654435761u) >> 24);
     }
     return v;
 }
@@ -127,8 +128,8 @@ TEST(ExtendedCopy, CopiesWithinOneLuAndReportsStatus) {
     const Bytes data = pattern(64 * 512, 3);
     write16(h, 10, data);
     const std::uint64_t naa = naa_of(h);
-    ASSERT_TRUE(xcopy(h, xcopy_list(5, 0, {e4_descriptor(naa)}, {b2b_segment(0, 0, 64, 10, 1000)}))
-                    .good());
+    ASSERT_TRUE(
+        xcopy(h, xcopy_list(5, 0, {e4_descriptor(naa)}, {b2b_segment(0, 0, 64, 10, 1000)})).good());
     EXPECT_EQ(read16(h, 1000, data.size()), data);
 
     // COPY STATUS: completed without errors, one segment, 32 KiB in bytes.
@@ -168,9 +169,8 @@ TEST(ExtendedCopy, EmptyListsAndZeroBlocks) {
     // A header without descriptors, and a zero-block segment (even at the capacity).
     EXPECT_TRUE(xcopy(h, xcopy_list(1, 0, {}, {})).good());
     const std::uint64_t naa = naa_of(h);
-    EXPECT_TRUE(
-        xcopy(h, xcopy_list(1, 0, {e4_descriptor(naa)}, {b2b_segment(0, 0, 0, 2048, 2048)}))
-            .good());
+    EXPECT_TRUE(xcopy(h, xcopy_list(1, 0, {e4_descriptor(naa)}, {b2b_segment(0, 0, 0, 2048, 2048)}))
+                    .good());
 }
 
 TEST(ExtendedCopy, CopiesAcrossLusInBoundedChunks) {
@@ -181,9 +181,8 @@ TEST(ExtendedCopy, CopiesAcrossLusInBoundedChunks) {
     write16(f.h, 2048, Bytes(data.begin() + 2048 * 512, data.end()));
     const std::uint64_t naa0 = naa_of(f.h), naa1 = naa_of(f.h, kLun1);
     ASSERT_NE(naa0, naa1);
-    const Bytes list = xcopy_list(
-        1, 0, {e4_descriptor(naa0), e4_descriptor(naa1)},
-        {b2b_segment(0, 1, 4096, 0, 100), b2b_segment(0, 1, 8, 0, 8000)});
+    const Bytes list = xcopy_list(1, 0, {e4_descriptor(naa0), e4_descriptor(naa1)},
+                                  {b2b_segment(0, 1, 4096, 0, 100), b2b_segment(0, 1, 8, 0, 8000)});
     ASSERT_TRUE(xcopy(f.h, list).good());
     EXPECT_LE(f.vol1->max_write.load(), kCopyChunkBytes);
     EXPECT_GE(f.vol1->writes.load(), 3u);
@@ -211,11 +210,10 @@ TEST(ExtendedCopy, DifferentBlockSizes) {
     const std::uint64_t naa0 = naa_of(f.h), naa1 = naa_of(f.h, kLun1);
     const Bytes cscds0 = e4_descriptor(naa0, 512), cscds1 = e4_descriptor(naa1, 4096);
     // 16 source blocks of 512 = 2 destination blocks of 4096; DC=1 counts destination blocks.
-    ASSERT_TRUE(xcopy(f.h, xcopy_list(1, 0, {cscds0, cscds1}, {b2b_segment(0, 1, 16, 40, 7)}))
-                    .good());
-    ASSERT_TRUE(xcopy(f.h, xcopy_list(1, 0, {cscds0, cscds1},
-                                      {b2b_segment(0, 1, 2, 40, 9, true)}))
-                    .good());
+    ASSERT_TRUE(
+        xcopy(f.h, xcopy_list(1, 0, {cscds0, cscds1}, {b2b_segment(0, 1, 16, 40, 7)})).good());
+    ASSERT_TRUE(
+        xcopy(f.h, xcopy_list(1, 0, {cscds0, cscds1}, {b2b_segment(0, 1, 2, 40, 9, true)})).good());
     EXPECT_EQ(read16(f.h, 7, data.size(), kLun1, 4096), data);
     EXPECT_EQ(read16(f.h, 9, data.size(), kLun1, 4096), data);
     // Three 512-byte blocks do not fill a 4096-byte block: UNEXPECTED INEXACT SEGMENT.
@@ -223,8 +221,8 @@ TEST(ExtendedCopy, DifferentBlockSizes) {
     EXPECT_TRUE(r.is(SenseReason::unexpected_inexact_segment));
     EXPECT_EQ(field_pointer(r), 16 + 64 + 10);
     // A DISK BLOCK LENGTH that is not the LU's: INCORRECT COPY TARGET DEVICE TYPE.
-    r = xcopy(f.h, xcopy_list(1, 0, {cscds0, e4_descriptor(naa1, 512)},
-                              {b2b_segment(0, 1, 16, 40, 7)}));
+    r = xcopy(f.h,
+              xcopy_list(1, 0, {cscds0, e4_descriptor(naa1, 512)}, {b2b_segment(0, 1, 16, 40, 7)}));
     EXPECT_TRUE(r.is(SenseReason::copy_target_incorrect_type));
     EXPECT_EQ(field_pointer(r), 48 + 29);
 }
@@ -234,8 +232,9 @@ TEST(ExtendedCopy, OverlappingRangesCopyAsAWhole) {
     Harness h(16384);
     const Bytes data = pattern(6144 * 512, 9);
     for (std::size_t i = 0; i < 3; ++i) {
-        write16(h, i * 2048, Bytes(data.begin() + static_cast<std::ptrdiff_t>(i * 2048 * 512),
-                                   data.begin() + static_cast<std::ptrdiff_t>((i + 1) * 2048 * 512)));
+        write16(h, i * 2048,
+                Bytes(data.begin() + static_cast<std::ptrdiff_t>(i * 2048 * 512),
+                      data.begin() + static_cast<std::ptrdiff_t>((i + 1) * 2048 * 512)));
     }
     const std::uint64_t naa = naa_of(h);
     ASSERT_TRUE(xcopy(h, xcopy_list(1, 0, {e4_descriptor(naa)}, {b2b_segment(0, 0, 6144, 0, 2048)}))
@@ -281,7 +280,8 @@ TEST(ExtendedCopy, SegmentErrorsAreCopyAborted) {
     // with the LBA in INFORMATION. Earlier segments stay copied.
     const Bytes data = pattern(8 * 512, 1);
     write16(f.h, 0, data);
-    r = xcopy(f.h, xcopy_list(3, 0, {c0}, {b2b_segment(0, 0, 8, 0, 16), b2b_segment(0, 0, 8, 0, 4095)}));
+    r = xcopy(f.h,
+              xcopy_list(3, 0, {c0}, {b2b_segment(0, 0, 8, 0, 16), b2b_segment(0, 0, 8, 0, 4095)}));
     EXPECT_TRUE(r.is(SenseReason::copy_aborted));
     EXPECT_EQ(field_pointer(r), 16 + 32 + 28 + 20);
     EXPECT_EQ(r.result.sense[0], 0xf0);
@@ -302,8 +302,8 @@ TEST(ExtendedCopy, SegmentErrorsAreCopyAborted) {
 TEST(ExtendedCopy, ReadOnlyDestinationAndFailingVolumes) {
     TwoLuns f(4096, 512, true);
     const std::uint64_t naa0 = naa_of(f.h), naa1 = naa_of(f.h, kLun1);
-    const Bytes list = xcopy_list(1, 0, {e4_descriptor(naa0), e4_descriptor(naa1)},
-                                  {b2b_segment(0, 1, 8, 0, 0)});
+    const Bytes list =
+        xcopy_list(1, 0, {e4_descriptor(naa0), e4_descriptor(naa1)}, {b2b_segment(0, 1, 8, 0, 0)});
     EXPECT_TRUE(xcopy(f.h, list).is(SenseReason::write_protected));
     EXPECT_EQ(f.vol1->writes.load(), 0u);
     // Reading from a read-only LU is fine.
@@ -313,10 +313,10 @@ TEST(ExtendedCopy, ReadOnlyDestinationAndFailingVolumes) {
 
     TwoLuns g;
     const std::uint64_t g0 = naa_of(g.h), g1 = naa_of(g.h, kLun1);
-    const Bytes to1 = xcopy_list(4, 0, {e4_descriptor(g0), e4_descriptor(g1)},
-                                 {b2b_segment(0, 1, 8, 0, 0)});
-    const Bytes from1 = xcopy_list(4, 0, {e4_descriptor(g1), e4_descriptor(g0)},
-                                   {b2b_segment(0, 1, 8, 0, 0)});
+    const Bytes to1 =
+        xcopy_list(4, 0, {e4_descriptor(g0), e4_descriptor(g1)}, {b2b_segment(0, 1, 8, 0, 0)});
+    const Bytes from1 =
+        xcopy_list(4, 0, {e4_descriptor(g1), e4_descriptor(g0)}, {b2b_segment(0, 1, 8, 0, 0)});
     g.vol1->fail_writes = Errc::io_error;
     Reply r = xcopy(g.h, to1);
     EXPECT_TRUE(r.is(SenseReason::copy_target_failure));
@@ -482,13 +482,16 @@ TEST(ReceiveCopyResults, OperatingParametersAndVpdAgree) {
                 EXPECT_EQ(load_be32(b + 12), kCopyManagerLimits.max_descriptor_list_bytes);
                 EXPECT_EQ(load_be32(b + 16), 0u);
                 break;
-            case 0x0008: EXPECT_EQ(Bytes(b + 4, b + 7), (Bytes{2, 0x02, 0xe4})); break;
+            case 0x0008:
+                EXPECT_EQ(Bytes(b + 4, b + 7), (Bytes{2, 0x02, 0xe4}));
+                break;
             case 0x8001:
                 EXPECT_EQ(load_be32(b + 4), kMaxConcurrentCopies);
                 EXPECT_EQ(load_be32(b + 12), kMaxSegmentBytes);
                 EXPECT_EQ(b[16], 12);
                 break;
-            default: break;
+            default:
+                break;
         }
         at += 4 + len;
     }
