@@ -153,6 +153,57 @@ SenseReason copy_io_error(const Error& error, IoKind kind) {
     return r == SenseReason::not_ready ? r : SenseReason::copy_target_failure;
 }
 
+// Marks the current segment processed, for RECEIVE COPY STATUS.
+void segment_processed(CopyJob& job) {
+    job.bytes_transferred += job.plan.bytes;
+    ++job.next_segment;
+    if (!job.identified) return;
+    Task& t = *job.task;
+    t.lu->copy_results().progress(t.nexus, job.params.list_id,
+                                  static_cast<std::uint16_t>(job.next_segment),
+                                  job.bytes_transferred);
+}
+
+void copy_chunk(JobPtr job);
+
+void chunk_written(JobPtr job, std::uint64_t n) {
+    job->segment_done_bytes += n;
+    if (job->segment_done_bytes < job->plan.bytes) {
+        copy_chunk(std::move(job));
+        return;
+    }
+    segment_processed(*job);
+    start_segment(std::move(job));
+}
+
+// Writes chunk at byte at of the segment's destination range, holding the destination LU's
+// range lock over those blocks while the write runs.
+void write_chunk(JobPtr job, std::span<const std::uint8_t> chunk, std::uint64_t at) {
+    LogicalUnit& destination = *job->plan.destination;
+    const std::uint64_t block = destination.geometry().block_size_bytes;
+    const std::uint64_t offset = job->plan.destination_offset_bytes + at;
+    destination.range_lock().acquire(
+        offset / block, chunk.size() / block,
+        [job = std::move(job), chunk, offset](RangeLock::Guard guard) mutable {
+            job->guard = std::move(guard);
+            LogicalUnit& dst = *job->plan.destination;
+            // SBC-4 7.5.5: with WCE=0 every write completes only once on the medium.
+            const volume::WriteFlags flags{.fua = !dst.write_cache_enabled()};
+            dst.volume().write(offset, chunk, flags,
+                               [job = std::move(job), n = chunk.size()](itd::Status st) mutable {
+                                   job->guard.reset();
+                                   if (!st) {
+                                       finish_copy(std::move(job),
+                                                   copy_io_error(st.error(), IoKind::write));
+                                       return;
+                                   }
+                                   chunk_written(std::move(job), n);
+                               });
+        });
+}
+
+// Reads the next chunk of the current segment (the last one first when going backwards) into
+// the job's buffer, then writes it.
 void copy_chunk(JobPtr job) {
     const SegmentPlan& plan = job->plan;
     const std::uint64_t n = std::min(plan.chunk_bytes, plan.bytes - job->segment_done_bytes);
@@ -161,51 +212,15 @@ void copy_chunk(JobPtr job) {
     ITD_CHECK(n > 0 && n <= job->buffer.size());
     const std::span<std::uint8_t> chunk(job->buffer.data(), n);
     LogicalUnit& source = *plan.source;
-    source.volume().read(
-        plan.source_offset_bytes + at, chunk,
-        [job = std::move(job), chunk, at](itd::Status st) mutable {
-            if (!st) {
-                finish_copy(std::move(job), copy_io_error(st.error(), IoKind::read));
-                return;
-            }
-            LogicalUnit& destination = *job->plan.destination;
-            const std::uint64_t block = destination.geometry().block_size_bytes;
-            const std::uint64_t offset = job->plan.destination_offset_bytes + at;
-            destination.range_lock().acquire(
-                offset / block, chunk.size() / block,
-                [job = std::move(job), chunk, offset](RangeLock::Guard guard) mutable {
-                    job->guard = std::move(guard);
-                    LogicalUnit& dst = *job->plan.destination;
-                    // SBC-4 7.5.5: with WCE=0 every write completes only once on the medium.
-                    const volume::WriteFlags flags{.fua = !dst.write_cache_enabled()};
-                    dst.volume().write(
-                        offset, chunk, flags,
-                        [job = std::move(job), n = chunk.size()](itd::Status wst) mutable {
-                            job->guard.reset();
-                            if (!wst) {
-                                finish_copy(std::move(job),
-                                            copy_io_error(wst.error(), IoKind::write));
-                                return;
-                            }
-                            job->segment_done_bytes += n;
-                            if (job->segment_done_bytes < job->plan.bytes) {
-                                copy_chunk(std::move(job));
-                                return;
-                            }
-                            // The segment is done: say so to RECEIVE COPY RESULTS.
-                            job->bytes_transferred += job->plan.bytes;
-                            ++job->next_segment;
-                            Task& t = *job->task;
-                            if (job->identified) {
-                                t.lu->copy_results().progress(
-                                    t.nexus, job->params.list_id,
-                                    static_cast<std::uint16_t>(job->next_segment),
-                                    job->bytes_transferred);
-                            }
-                            start_segment(std::move(job));
-                        });
-                });
-        });
+    source.volume().read(plan.source_offset_bytes + at, chunk,
+                         [job = std::move(job), chunk, at](itd::Status st) mutable {
+                             if (!st) {
+                                 finish_copy(std::move(job),
+                                             copy_io_error(st.error(), IoKind::read));
+                                 return;
+                             }
+                             write_chunk(std::move(job), chunk, at);
+                         });
 }
 
 void start_segment(JobPtr job) {
@@ -224,7 +239,7 @@ void start_segment(JobPtr job) {
             return;
         }
         // An empty segment: processed, nothing moved.
-        ++job->next_segment;
+        segment_processed(*job);
     }
     finish_copy(std::move(job), SenseReason::none);
 }

@@ -171,6 +171,12 @@ TEST(ExtendedCopy, EmptyListsAndZeroBlocks) {
     const std::uint64_t naa = naa_of(h);
     EXPECT_TRUE(xcopy(h, xcopy_list(1, 0, {e4_descriptor(naa)}, {b2b_segment(0, 0, 0, 2048, 2048)}))
                     .good());
+    // The empty segment still counts as processed.
+    Reply st = h.run_cdb(rcr_cdb(0x00, 1), 1024);
+    ASSERT_TRUE(st.good());
+    EXPECT_EQ(st.data[4], 0x01);
+    EXPECT_EQ(load_be16(&st.data[5]), 1);
+    EXPECT_EQ(load_be32(&st.data[8]), 0u);
 }
 
 TEST(ExtendedCopy, CopiesAcrossLusInBoundedChunks) {
