@@ -91,5 +91,7 @@ SenseReason handle_write_and_verify(TaskPtr& task);      // sbc_verify.cpp
 SenseReason handle_prefetch(TaskPtr& task);              // sbc_prefetch.cpp
 SenseReason handle_compare_and_write(TaskPtr& task);     // sbc_compare_and_write.cpp
 SenseReason handle_orwrite(TaskPtr& task);               // sbc_orwrite.cpp
+SenseReason handle_extended_copy(TaskPtr& task);         // spc_xcopy.cpp
+SenseReason handle_receive_copy_results(TaskPtr& task);  // spc_receive_copy_results.cpp
 
 }  // namespace itd::scsi

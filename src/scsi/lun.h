@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "scsi/range_lock.h"
+#include "scsi/spc_copy_results.h"
 #include "scsi/target.h"
 #include "scsi/unit_attention.h"
 #include "volume/volume.h"
@@ -56,6 +57,8 @@ public:
     void nexus_lost(NexusId nexus);
     // Held by every write-like command over its range (COMPARE AND WRITE atomicity).
     RangeLock& range_lock() { return range_lock_; }
+    // The copy manager's record of EXTENDED COPY commands (RECEIVE COPY RESULTS).
+    CopyResults& copy_results() { return copy_results_; }
 
     // VPD B0h limits (SBC-4 6.6.4), enforced by the commands they limit.
     std::uint32_t max_unmap_blocks() const { return 0xffffffffu; }  // FFFFFFFFh: no limit
@@ -71,6 +74,7 @@ private:
     std::atomic<bool> wce_;
     UnitAttentions unit_attentions_;
     RangeLock range_lock_;
+    CopyResults copy_results_;
 };
 
 // FNV-1a, 64 bits: a hash that is the same on every build, for identifiers that must survive

@@ -17,6 +17,7 @@ constexpr std::uint8_t kHardwareError = 0x4;
 constexpr std::uint8_t kIllegalRequest = 0x5;
 constexpr std::uint8_t kUnitAttention = 0x6;
 constexpr std::uint8_t kDataProtect = 0x7;
+constexpr std::uint8_t kCopyAborted = 0xa;
 constexpr std::uint8_t kAbortedCommand = 0xb;
 constexpr std::uint8_t kMiscompare = 0xe;
 
@@ -65,6 +66,24 @@ SenseCode sense_code(SenseReason reason) {
         case SenseReason::internal_target_failure: return {kCheck, kHardwareError, 0x44, 0x00};
         case SenseReason::data_phase_error: return {kCheck, kAbortedCommand, 0x4b, 0x00};
         case SenseReason::miscompare_during_verify: return {kCheck, kMiscompare, 0x1d, 0x00};
+        case SenseReason::too_many_target_descriptors:
+            return {kCheck, kIllegalRequest, 0x26, 0x06};
+        case SenseReason::unsupported_target_descriptor_type:
+            return {kCheck, kIllegalRequest, 0x26, 0x07};
+        case SenseReason::too_many_segment_descriptors:
+            return {kCheck, kIllegalRequest, 0x26, 0x08};
+        case SenseReason::unsupported_segment_descriptor_type:
+            return {kCheck, kIllegalRequest, 0x26, 0x09};
+        case SenseReason::inline_data_length_exceeded:
+            return {kCheck, kIllegalRequest, 0x26, 0x0b};
+        case SenseReason::operation_in_progress: return {kCheck, kIllegalRequest, 0x00, 0x16};
+        case SenseReason::insufficient_resources: return {kCheck, kIllegalRequest, 0x55, 0x03};
+        case SenseReason::copy_aborted: return {kCheck, kCopyAborted, 0x00, 0x00};
+        case SenseReason::copy_target_unreachable: return {kCheck, kCopyAborted, 0x08, 0x04};
+        case SenseReason::copy_target_not_reachable: return {kCheck, kCopyAborted, 0x0d, 0x02};
+        case SenseReason::copy_target_incorrect_type: return {kCheck, kCopyAborted, 0x0d, 0x03};
+        case SenseReason::unexpected_inexact_segment: return {kCheck, kCopyAborted, 0x26, 0x0a};
+        case SenseReason::copy_target_failure: return {kCheck, kCopyAborted, 0x0d, 0x01};
         // POWER ON, RESET, OR BUS DEVICE RESET OCCURRED
         case SenseReason::ua_power_on: return {kCheck, kUnitAttention, 0x29, 0x00};
         // BUS DEVICE RESET FUNCTION OCCURRED (SAM-5 5.14: after a LOGICAL UNIT RESET)
@@ -102,6 +121,21 @@ const char* to_string(SenseReason reason) {
         case SenseReason::internal_target_failure: return "internal target failure";
         case SenseReason::data_phase_error: return "data phase error";
         case SenseReason::miscompare_during_verify: return "miscompare during verify";
+        case SenseReason::too_many_target_descriptors: return "too many target descriptors";
+        case SenseReason::unsupported_target_descriptor_type:
+            return "unsupported target descriptor type code";
+        case SenseReason::too_many_segment_descriptors: return "too many segment descriptors";
+        case SenseReason::unsupported_segment_descriptor_type:
+            return "unsupported segment descriptor type code";
+        case SenseReason::inline_data_length_exceeded: return "inline data length exceeded";
+        case SenseReason::operation_in_progress: return "operation in progress";
+        case SenseReason::insufficient_resources: return "insufficient resources";
+        case SenseReason::copy_aborted: return "copy aborted";
+        case SenseReason::copy_target_unreachable: return "unreachable copy target";
+        case SenseReason::copy_target_not_reachable: return "copy target device not reachable";
+        case SenseReason::copy_target_incorrect_type: return "incorrect copy target device type";
+        case SenseReason::unexpected_inexact_segment: return "unexpected inexact segment";
+        case SenseReason::copy_target_failure: return "third party device failure";
         case SenseReason::ua_power_on: return "UA: power on";
         case SenseReason::ua_bus_device_reset: return "UA: bus device reset";
         case SenseReason::ua_capacity_changed: return "UA: capacity changed";
@@ -136,8 +170,10 @@ std::size_t build_fixed_sense(SenseReason reason, const SenseDetail& detail, std
     out[12] = code.asc;
     out[13] = code.ascq;
     // SPC-4 4.5.2.4.2 field pointer: SKSV, C/D, BPV and bit pointer in byte 15, field pointer
-    // in bytes 16-17. Only meaningful for ILLEGAL REQUEST.
-    if (detail.field && code.key == kIllegalRequest) {
+    // in bytes 16-17. Only meaningful for ILLEGAL REQUEST, and for COPY ABORTED, where the same
+    // bytes are a segment pointer (SPC-4 4.5.2.4: bit 6 reserved, SD (bit 5) zero: the
+    // pointer counts from the start of the parameter list, which in_cdb = false gives).
+    if (detail.field && (code.key == kIllegalRequest || code.key == kCopyAborted)) {
         std::uint8_t b = 0x80;  // SKSV
         if (detail.field->in_cdb) b |= 0x40;
         if (detail.field->bit) b |= 0x08 | (*detail.field->bit & 0x07);

@@ -33,6 +33,29 @@ enum class SenseReason : std::uint8_t {
     // The transport could not collect the write data (an iSCSI DataSN or offset out of
     // sequence): ABORTED COMMAND, DATA PHASE ERROR (SPC-4 4.5.6, 4Bh/00h).
     data_phase_error,
+    // EXTENDED COPY (SPC-4 6.4): errors in the parameter list found before any segment is
+    // processed are ILLEGAL REQUEST; TOO MANY / UNSUPPORTED ... DESCRIPTOR(S) (26h/06h-09h),
+    // INLINE DATA LENGTH EXCEEDED (26h/0Bh), OPERATION IN PROGRESS for a LIST IDENTIFIER
+    // still in use (00h/16h), INSUFFICIENT RESOURCES for too many concurrent copies (55h/03h).
+    too_many_target_descriptors,
+    unsupported_target_descriptor_type,
+    too_many_segment_descriptors,
+    unsupported_segment_descriptor_type,
+    inline_data_length_exceeded,
+    operation_in_progress,
+    insufficient_resources,
+    // SPC-4 6.4: errors met while processing segments are COPY ABORTED, with a field pointer
+    // into the parameter list (segment pointer, SPC-4 4.5.2.4): the segment cannot be done
+    // as written (00h/00h, e.g. its blocks lie outside a copy target), UNREACHABLE COPY TARGET
+    // (08h/04h: no such CSCD descriptor), COPY TARGET DEVICE NOT REACHABLE (0Dh/02h: no LU
+    // has that designator), INCORRECT COPY TARGET DEVICE TYPE (0Dh/03h), UNEXPECTED INEXACT
+    // SEGMENT (26h/0Ah), THIRD PARTY DEVICE FAILURE (0Dh/01h: a copy target's I/O failed).
+    copy_aborted,
+    copy_target_unreachable,
+    copy_target_not_reachable,
+    copy_target_incorrect_type,
+    unexpected_inexact_segment,
+    copy_target_failure,
     // Unit attention conditions (SPC-4 5.14 / SAM-5 5.14).
     ua_power_on,
     ua_bus_device_reset,

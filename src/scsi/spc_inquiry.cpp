@@ -8,6 +8,7 @@
 #include "common/endian.h"
 #include "scsi/command_table.h"
 #include "scsi/lun.h"
+#include "scsi/spc_xcopy.h"
 #include "scsi/target.h"
 
 namespace itd::scsi {
@@ -24,7 +25,7 @@ constexpr std::uint8_t kNoLogicalUnit = 0x7f;
 constexpr std::array<std::uint16_t, 3> kVersionDescriptors{0x00a0, 0x0460, 0x04c0};
 
 // VPD pages we return, in ascending order (SPC-4 7.8.13: the list shall be sorted).
-constexpr std::array<std::uint8_t, 6> kVpdPages{0x00, 0x80, 0x83, 0xb0, 0xb1, 0xb2};
+constexpr std::array<std::uint8_t, 7> kVpdPages{0x00, 0x80, 0x83, 0x8f, 0xb0, 0xb1, 0xb2};
 
 // SPC-4 4.4.1: ASCII fields are left aligned and padded with spaces; only 20h..7Eh allowed.
 void put_ascii(std::uint8_t* out, std::size_t width, std::string_view text) {
@@ -43,6 +44,7 @@ std::vector<std::uint8_t> standard_inquiry(const LogicalUnit* lu) {
     // HISUP (we use hierarchical LUN addressing in REPORT LUNS), RESPONSE DATA FORMAT 2.
     d[3] = 0x10 | 0x02;
     d[4] = static_cast<std::uint8_t>(d.size() - 5);  // ADDITIONAL LENGTH
+    d[5] = 0x08;  // 3PC: a copy manager answers EXTENDED COPY (spc_xcopy.cpp)
     d[7] = 0x02;  // CMDQUE: full task management model (SAM-5 8.x)
     const LunConfig defaults{};
     const LunConfig& cfg = lu != nullptr ? lu->config() : defaults;
@@ -192,6 +194,7 @@ SenseReason handle_inquiry(TaskPtr& task) {
         case 0x00: data = vpd_supported_pages(); break;
         case 0x80: data = vpd_unit_serial(*lu); break;
         case 0x83: data = vpd_device_identification(*lu, t.target->name()); break;
+        case 0x8f: data = vpd_third_party_copy(*lu); break;
         case 0xb0: data = vpd_block_limits(*lu); break;
         case 0xb1: data = vpd_block_characteristics(); break;
         case 0xb2: data = vpd_logical_block_provisioning(*lu); break;

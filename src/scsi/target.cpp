@@ -58,6 +58,14 @@ LogicalUnit* Target::find_lun(std::uint32_t lun) const {
     return it == luns_.end() ? nullptr : it->second.get();
 }
 
+LogicalUnit* Target::find_lun_by_naa(std::uint64_t naa_id) const {
+    std::shared_lock lock(luns_mutex_);
+    for (const auto& [lun, unit] : luns_) {
+        if (unit->naa_id() == naa_id) return unit.get();
+    }
+    return nullptr;
+}
+
 NexusId Target::register_nexus(std::string_view initiator_port, std::string_view target_port) {
     std::string key;
     key.reserve(initiator_port.size() + target_port.size() + 1);

@@ -95,6 +95,10 @@ public:
     // Whether lun exists (the TMF layer answers "LUN does not exist" without a round trip).
     bool has_lun(std::uint32_t lun) const;
 
+    // The logical unit whose VPD 83h NAA designator is naa_id, or null (EXTENDED COPY names its
+    // copy targets by designator, SPC-4 6.4.5).
+    LogicalUnit* find_lun_by_naa(std::uint64_t naa_id) const;
+
     // Flushes every LUN's volume (daemon shutdown); blocks until done. The first error wins.
     itd::Status flush_all();
 

@@ -65,6 +65,8 @@ Write12 Write16 iSCSIcmdsn iSCSIdatasn iSCSIResiduals iSCSITMF"
 # The SBC provisioning, verify and compare suites, on the thin memory and thin file LUNs.
 run_suites "4 5" "Unmap WriteSame10 WriteSame16 GetLBAStatus Verify10 Verify12 Verify16 WriteVerify10 \
 WriteVerify12 WriteVerify16 Prefetch10 Prefetch16 CompareAndWrite OrWrite"
+# The copy manager, on a 512-byte, a 4096-byte and a thin LUN.
+run_suites "0 2 4" "ExtendedCopy ReceiveCopyResults"
 
 s=0; stop_itd "$log" || s=$?
 result "itd exits 0 on SIGTERM, no sanitizer report" $s

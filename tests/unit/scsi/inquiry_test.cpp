@@ -68,7 +68,7 @@ TEST(Inquiry, SupportedPagesSortedAndReadable) {
     ASSERT_EQ(r.data.size(), 4 + n);
     std::vector<std::uint8_t> pages(r.data.begin() + 4, r.data.end());
     EXPECT_TRUE(std::is_sorted(pages.begin(), pages.end()));
-    EXPECT_EQ(pages, (std::vector<std::uint8_t>{0x00, 0x80, 0x83, 0xb0, 0xb1, 0xb2}));
+    EXPECT_EQ(pages, (std::vector<std::uint8_t>{0x00, 0x80, 0x83, 0x8f, 0xb0, 0xb1, 0xb2}));
     for (std::uint8_t p : pages) {
         Reply page = vpd(h, p);
         ASSERT_TRUE(page.good()) << int(p);
