@@ -58,7 +58,9 @@ bool append(std::vector<std::uint8_t>& out, std::uint8_t page_code, const ModePa
     switch (page_code) {
         case kCachingPage: append_caching(out, values); return true;
         case kControlPage: append_control(out, values); return true;
-        case kInformationalExceptionsPage: append_informational_exceptions(out, values); return true;
+        case kInformationalExceptionsPage:
+            append_informational_exceptions(out, values);
+            return true;
         default: return false;
     }
 }

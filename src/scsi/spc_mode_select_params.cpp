@@ -130,8 +130,7 @@ std::expected<ModeParameters, ModeSelectError> parse_mode_select(
         const bool known = append_mode_page(current, page_code, ctx.current) &&
                            append_mode_page_mask(mask, page_code);
         ITD_CHECK(known && current.size() == page_bytes && mask.size() == page_bytes);
-        std::vector<std::uint8_t> wanted(list.begin() + static_cast<std::ptrdiff_t>(at),
-                                         list.begin() + static_cast<std::ptrdiff_t>(at + page_bytes));
+        const std::span<const std::uint8_t> wanted = list.subspan(at, page_bytes);
         for (std::size_t i = 2; i < page_bytes; ++i) {
             const auto fixed_diff = static_cast<std::uint8_t>((wanted[i] ^ current[i]) & ~mask[i]);
             if (fixed_diff != 0) return invalid_field(at + i, highest_bit(fixed_diff));
