@@ -3,12 +3,12 @@
 #
 # Starts itd from BUILD_DIR on 127.0.0.1 (--listen 127.0.0.1:0: the kernel picks a free port
 # and itd names it in its ready line, so there is no port race), with a memory LUN, a file
-# LUN, a 4096-byte-block LUN, a 64 MiB file LUN for qemu-img, and thin memory and file LUNs
-# (4, 5), and drives it with real clients: the libiscsi test program (itd_integration_tests),
-# qemu-img (qemu.sh), iscsi-test-cu (conformance.sh), and a kill -9 durability check
-# (durability.sh). Every daemon is stopped by its own PID. With --all it also runs the whole
-# iscsi-test-cu suite and prints its totals (they do not decide the result: later issues fill
-# in the commands it skips).
+# LUN, a 4096-byte-block LUN, a 64 MiB file LUN for qemu-img, thin memory and file LUNs (4, 5)
+# and a removable memory LUN (6), and drives it with real clients: the libiscsi test program
+# (itd_integration_tests), qemu-img (qemu.sh), iscsi-test-cu (conformance.sh), and a kill -9
+# durability check (durability.sh). Every daemon is stopped by its own PID. With --all it also
+# runs the whole iscsi-test-cu suite and prints its totals (they do not decide the result:
+# later issues fill in the commands it skips).
 # Prints one line per test group and ends with "N passed, M failed".
 set -euo pipefail
 
@@ -28,7 +28,7 @@ target=iqn.2026-11.org.itd:integration
 log="$work/itd.log"
 start_itd "$log" --target-name "$target" memory:256M "file:$work/disk.img,size=256M" \
     memory:256M,block-size=4096 "file:$work/qemu.img,size=64M" \
-    memory:128M,thin "file:$work/thin.img,size=128M,thin" ||
+    memory:128M,thin "file:$work/thin.img,size=128M,thin" memory:128M,removable ||
     { result "itd starts and says it is ready" 1; summary || true; exit 1; }
 url="iscsi://127.0.0.1:$PORT/$target"
 
@@ -65,6 +65,9 @@ Write12 Write16 iSCSIcmdsn iSCSIdatasn iSCSIResiduals iSCSITMF"
 # The SBC provisioning, verify and compare suites, on the thin memory and thin file LUNs.
 run_suites "4 5" "Unmap WriteSame10 WriteSame16 GetLBAStatus Verify10 Verify12 Verify16 WriteVerify10 \
 WriteVerify12 WriteVerify16 Prefetch10 Prefetch16 CompareAndWrite OrWrite"
+# The removable-medium suites (eject, load, prevention per nexus, reset and nexus loss) and
+# MODE SENSE on the removable LUN.
+run_suites "6" "StartStopUnit PreventAllow NoMedia ModeSense6"
 
 if [ "$run_all" = "--all" ]; then
     for lun in 0 4; do
