@@ -1,6 +1,7 @@
-// One logical unit: its volume, its identity (INQUIRY and VPD data), its mode parameters and
-// its unit attentions. Shared by every nexus; the mutable parts are atomics or behind the
-// unit-attention mutex, and no lock is held across volume I/O.
+// One logical unit: its volume, its identity (INQUIRY and VPD data), its mode parameters, its
+// medium (removable or not) and its unit attentions. Shared by every nexus; the mutable parts
+// are atomics or behind their own mutexes (unit attentions, medium), and no lock is held across
+// volume I/O.
 #pragma once
 
 #include <atomic>
