@@ -42,9 +42,11 @@ struct LunSpec {
     // thin: logical block provisioning (UNMAP, WRITE SAME with UNMAP, GET LBA STATUS; LBPME=1).
     bool thin = false;
     bool read_only = false;             // readonly: writes fail with WRITE PROTECTED
+    // removable: RMB=1; START STOP UNIT ejects and loads the medium, PREVENT ALLOW MEDIUM
+    // REMOVAL holds it in.
+    bool removable = false;
     std::string serial;                 // serial=: VPD 80h; empty: derived from the names
     std::optional<std::uint64_t> wwn;   // wwn=: the 8-byte NAA id in VPD 83h; none: derived
-    // Later: removable (rejected by the parsers until then).
 };
 
 // CHAP credentials (RFC 7143 12.1.3). Only the config file carries them: a secret on the

@@ -57,8 +57,7 @@ using Keys = std::initializer_list<std::string_view>;
 
 // LUN keys that name features not built yet; rejected by name, like in a LUN-SPEC.
 constexpr std::array not_yet_lun_keys = {
-    std::string_view{"removable"}, std::string_view{"page-size"}, std::string_view{"meta"},
-    std::string_view{"endpoint"},
+    std::string_view{"page-size"}, std::string_view{"meta"}, std::string_view{"endpoint"},
 };
 
 std::string_view type_name(const toml::node& node) {
@@ -312,7 +311,7 @@ Result<LunSpec> FileParser::parse_lun(const toml::table& table, std::string_view
     }
     if (auto st = check_keys(table, path,
                              {"spec", "backend", "path", "size", "block-size", "thin", "readonly",
-                              "serial", "wwn"});
+                              "removable", "serial", "wwn"});
         !st)
         return std::unexpected(st.error());
     if (const auto* spec = table.get("spec")) {
@@ -359,7 +358,7 @@ Result<LunSpec> FileParser::parse_lun(const toml::table& table, std::string_view
         parts.options.emplace_back("block-size", *text);
     }
     // The LUN-SPEC flags are booleans here; false is the same as leaving them out.
-    for (const char* key : {"thin", "readonly"}) {
+    for (const char* key : {"thin", "readonly", "removable"}) {
         if (const auto* node = table.get(key)) {
             auto value = get_bool(*node, join(path, key));
             if (!value) return std::unexpected(value.error());

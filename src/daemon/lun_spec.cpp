@@ -13,8 +13,7 @@ namespace itd::daemon {
 namespace {
 
 constexpr std::array not_yet_options = {
-    std::string_view{"removable"}, std::string_view{"page-size"}, std::string_view{"meta"},
-    std::string_view{"endpoint"},
+    std::string_view{"page-size"}, std::string_view{"meta"}, std::string_view{"endpoint"},
 };
 
 // SPC-4 7.8.15: the serial number is ASCII; we take printable characters without spaces (a
@@ -114,10 +113,10 @@ std::expected<LunSpec, LunSpecError> build_lun_spec(const LunParts& parts) {
                 if (!size) return lun_error(key, size.error().message);
                 lun.volume.size_bytes = *size;
             }
-        } else if (key == "thin" || key == "readonly") {
+        } else if (key == "thin" || key == "readonly" || key == "removable") {
             if (value)
                 return lun_error(key, "option '" + key + "' is a flag and takes no value");
-            (key == "thin" ? lun.thin : lun.read_only) = true;
+            (key == "thin" ? lun.thin : key == "readonly" ? lun.read_only : lun.removable) = true;
         } else if (key == "serial" || key == "wwn") {
             if (!value || value->empty())
                 return lun_error(key, "option '" + key + "' needs a value, e.g. " + key +
@@ -137,8 +136,8 @@ std::expected<LunSpec, LunSpecError> build_lun_spec(const LunParts& parts) {
             return lun_error(key, "empty option (stray ',')");
         } else {
             return lun_error(key, "unknown option '" + key +
-                                      "' (use size=, block-size=, thin, readonly, serial= or "
-                                      "wwn=)");
+                                      "' (use size=, block-size=, thin, readonly, removable, "
+                                      "serial= or wwn=)");
         }
     }
 

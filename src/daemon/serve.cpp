@@ -71,6 +71,7 @@ int serve(const Config& config) {
             lun_config.volume = std::move(*volume);
             lun_config.thin = spec.thin;
             lun_config.read_only = spec.read_only;
+            lun_config.removable = spec.removable;
             lun_config.serial = spec.serial;
             lun_config.naa_id = spec.wwn;
             target->add_lun(static_cast<std::uint32_t>(lun), std::move(lun_config));

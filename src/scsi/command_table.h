@@ -24,10 +24,13 @@ enum class LengthKind : std::uint8_t {
     bytes,              // allocation or parameter list length
 };
 
-// How a command meets a pending unit attention and a LUN that does not exist (SAM-5 5.14,
-// SPC-4 6.6.1 / 6.33 / 6.39).
+// How a command meets a pending unit attention, a LUN that does not exist (SAM-5 5.14,
+// SPC-4 6.6.1 / 6.33 / 6.39) and an ejected medium (medium.h).
 enum class LunAccess : std::uint8_t {
-    normal,        // needs the LU; a pending UA is reported instead of running it
+    normal,        // needs the LU; a pending UA is reported instead of running it; NOT READY,
+                   // MEDIUM NOT PRESENT while a removable medium is ejected
+    no_medium,     // as normal, but runs without the medium: the SPC commands that describe or
+                   // control the LU (MODE SENSE/SELECT, START STOP UNIT, PREVENT ALLOW, ...)
     ua_exempt,     // INQUIRY, REPORT LUNS: run without the LU and without touching UAs
     request_sense, // REQUEST SENSE: returns a pending UA as its parameter data
 };
@@ -77,6 +80,9 @@ SenseReason handle_test_unit_ready(TaskPtr& task);      // spc_misc.cpp
 SenseReason handle_request_sense(TaskPtr& task);        // spc_misc.cpp
 SenseReason handle_report_luns(TaskPtr& task);          // spc_misc.cpp
 SenseReason handle_mode_sense(TaskPtr& task);           // spc_mode_sense.cpp
+SenseReason handle_mode_select(TaskPtr& task);          // spc_mode_select.cpp
+SenseReason handle_start_stop_unit(TaskPtr& task);      // sbc_start_stop_unit.cpp
+SenseReason handle_prevent_allow(TaskPtr& task);        // sbc_prevent_allow.cpp
 SenseReason handle_report_supported_opcodes(TaskPtr& task);  // spc_report_opcodes.cpp
 SenseReason handle_read_capacity10(TaskPtr& task);      // sbc_capacity.cpp
 SenseReason handle_read_capacity16(TaskPtr& task);      // sbc_capacity.cpp

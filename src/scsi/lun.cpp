@@ -42,18 +42,33 @@ LogicalUnit::LogicalUnit(std::uint32_t lun, LunConfig config, std::string_view t
     naa_id_ = config_.naa_id && (naa == 0x2 || naa == 0x3 || naa == 0x5)
                   ? id_bits
                   : (std::uint64_t{0x3} << 60) | (id_bits & 0x0fffffffffffffffull);
-    wce_.store(config_.volume->has_volatile_cache(), std::memory_order_relaxed);
+    wce_.store(default_mode_parameters().wce, std::memory_order_relaxed);
+}
+
+ModeParameters LogicalUnit::default_mode_parameters() const {
+    // SBC-4 7.5.5: WCE starts as the volume's has_volatile_cache().
+    return {.wce = config_.volume->has_volatile_cache()};
+}
+
+bool LogicalUnit::set_mode_parameters(const ModeParameters& p) {
+    return wce_.exchange(p.wce, std::memory_order_relaxed) != p.wce;
 }
 
 void LogicalUnit::reset(NexusId) {
     // SAM-5 6.3.3: the unit attention goes to every I_T nexus, the requester's too (libiscsi's
     // MultipathIO.Reset expects it on every path).
     unit_attentions_.establish_for_others(SenseReason::ua_bus_device_reset, std::nullopt);
+    // SPC-4 6.9.1 / SAM-5 6.3.3: after a reset the mode parameters are the saved ones, and we
+    // save none, so the defaults.
+    set_mode_parameters(default_mode_parameters());
+    // SBC-4 5.10: a logical unit reset ends every medium removal prevention.
+    medium_.reset();
 }
 
-void LogicalUnit::nexus_lost(NexusId) {
-    // Nothing yet is scoped to a nexus: unit attentions stay queued for its next session
-    // (the same initiator port gets the same NexusId back).
+void LogicalUnit::nexus_lost(NexusId nexus) {
+    // Unit attentions stay queued for the nexus's next session (the same initiator port gets
+    // the same NexusId back). Its medium removal prevention ends with it (SBC-4 5.10).
+    medium_.nexus_lost(nexus);
 }
 
 std::uint32_t LogicalUnit::max_transfer_blocks() const {

@@ -1,6 +1,7 @@
-// One logical unit: its volume, its identity (INQUIRY and VPD data), its mode parameters and
-// its unit attentions. Shared by every nexus; the mutable parts are atomics or behind the
-// unit-attention mutex, and no lock is held across volume I/O.
+// One logical unit: its volume, its identity (INQUIRY and VPD data), its mode parameters, its
+// medium (removable or not) and its unit attentions. Shared by every nexus; the mutable parts
+// are atomics or behind their own mutexes (unit attentions, medium), and no lock is held across
+// volume I/O.
 #pragma once
 
 #include <atomic>
@@ -9,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "scsi/medium.h"
+#include "scsi/mode_pages.h"
 #include "scsi/range_lock.h"
 #include "scsi/spc_copy_results.h"
 #include "scsi/target.h"
@@ -42,6 +45,19 @@ public:
     // SBC-4 7.5.5 caching mode page WCE: starts as the volume's has_volatile_cache().
     bool write_cache_enabled() const { return wce_.load(std::memory_order_relaxed); }
 
+    // Mode parameters MODE SELECT may change (mode_pages.h): now, and their defaults (power
+    // on, and again after a logical unit reset).
+    ModeParameters mode_parameters() const { return {.wce = write_cache_enabled()}; }
+    ModeParameters default_mode_parameters() const;
+    // Makes p current; returns whether any value changed (the caller establishes MODE
+    // PARAMETERS CHANGED for the other nexuses, SPC-4 6.9.1).
+    bool set_mode_parameters(const ModeParameters& p);
+
+    // RMB=1 in standard INQUIRY: START STOP UNIT may eject and load the medium.
+    bool removable() const { return config_.removable; }
+    MediumState& medium() { return medium_; }
+    const MediumState& medium() const { return medium_; }
+
     // MAXIMUM TRANSFER LENGTH in blocks (VPD B0h), enforced on READ and WRITE.
     std::uint32_t max_transfer_blocks() const;
     // OPTIMAL TRANSFER LENGTH GRANULARITY in blocks: 4 KiB, the page size of every backend.
@@ -72,6 +88,7 @@ private:
     std::string serial_;
     std::uint64_t naa_id_;
     std::atomic<bool> wce_;
+    MediumState medium_;
     UnitAttentions unit_attentions_;
     RangeLock range_lock_;
     CopyResults copy_results_;

@@ -62,6 +62,11 @@ SenseCode sense_code(SenseReason reason) {
         // LOGICAL UNIT NOT READY, CAUSE NOT REPORTABLE: initiators retry it, which is what a
         // transient backend error (Errc::unavailable) wants.
         case SenseReason::not_ready: return {kCheck, kNotReady, 0x04, 0x00};
+        // MEDIUM NOT PRESENT
+        case SenseReason::medium_not_present: return {kCheck, kNotReady, 0x3a, 0x00};
+        // MEDIUM REMOVAL PREVENTED
+        case SenseReason::medium_removal_prevented:
+            return {kCheck, kIllegalRequest, 0x53, 0x02};
         // INTERNAL TARGET FAILURE
         case SenseReason::internal_target_failure: return {kCheck, kHardwareError, 0x44, 0x00};
         case SenseReason::data_phase_error: return {kCheck, kAbortedCommand, 0x4b, 0x00};
@@ -95,6 +100,9 @@ SenseCode sense_code(SenseReason reason) {
             return {kCheck, kUnitAttention, 0x2a, 0x01};
         // REPORTED LUNS DATA HAS CHANGED
         case SenseReason::ua_reported_luns_changed: return {kCheck, kUnitAttention, 0x3f, 0x0e};
+        // NOT READY TO READY CHANGE, MEDIUM MAY HAVE CHANGED (SPC-4 5.14)
+        case SenseReason::ua_medium_may_have_changed:
+            return {kCheck, kUnitAttention, 0x28, 0x00};
     }
     ITD_CHECK(false);
     return {};
@@ -118,6 +126,8 @@ const char* to_string(SenseReason reason) {
         case SenseReason::write_error: return "write error";
         case SenseReason::medium_error: return "medium error";
         case SenseReason::not_ready: return "not ready";
+        case SenseReason::medium_not_present: return "medium not present";
+        case SenseReason::medium_removal_prevented: return "medium removal prevented";
         case SenseReason::internal_target_failure: return "internal target failure";
         case SenseReason::data_phase_error: return "data phase error";
         case SenseReason::miscompare_during_verify: return "miscompare during verify";
@@ -141,6 +151,7 @@ const char* to_string(SenseReason reason) {
         case SenseReason::ua_capacity_changed: return "UA: capacity changed";
         case SenseReason::ua_mode_parameters_changed: return "UA: mode parameters changed";
         case SenseReason::ua_reported_luns_changed: return "UA: reported LUNs changed";
+        case SenseReason::ua_medium_may_have_changed: return "UA: medium may have changed";
     }
     return "unknown";
 }

@@ -25,6 +25,12 @@ enum class SenseReason : std::uint8_t {
     write_error,
     medium_error,
     not_ready,
+    // A removable LU's medium was ejected (START STOP UNIT, medium.h): NOT READY, MEDIUM NOT
+    // PRESENT (3Ah/00h) for every command that needs it.
+    medium_not_present,
+    // An eject or load while some nexus prevents medium removal (SBC-4 5.25): ILLEGAL REQUEST,
+    // MEDIUM REMOVAL PREVENTED (53h/02h).
+    medium_removal_prevented,
     internal_target_failure,
     // VERIFY, WRITE AND VERIFY, COMPARE AND WRITE found other data on the medium: MISCOMPARE,
     // MISCOMPARE DURING VERIFY OPERATION (SBC-4 5.3, 5.33), with the offset of the first
@@ -62,6 +68,8 @@ enum class SenseReason : std::uint8_t {
     ua_capacity_changed,
     ua_mode_parameters_changed,
     ua_reported_luns_changed,
+    // NOT READY TO READY CHANGE, MEDIUM MAY HAVE CHANGED: another nexus loaded the medium.
+    ua_medium_may_have_changed,
 };
 
 // SPC-4 4.5.2.4.2 / 4.5.3: the sense-key specific field of ILLEGAL REQUEST names the first byte

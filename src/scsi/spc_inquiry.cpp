@@ -40,6 +40,7 @@ std::vector<std::uint8_t> standard_inquiry(const LogicalUnit* lu) {
     // 96 bytes: through the version descriptors (byte 73) and the reserved bytes to 95.
     std::vector<std::uint8_t> d(96, 0);
     d[0] = lu != nullptr ? kDirectAccessBlock : kNoLogicalUnit;
+    if (lu != nullptr && lu->removable()) d[1] = 0x80;  // RMB: the medium is removable
     d[2] = 0x06;  // VERSION: SPC-4
     // HISUP (we use hierarchical LUN addressing in REPORT LUNS), RESPONSE DATA FORMAT 2.
     d[3] = 0x10 | 0x02;

@@ -11,7 +11,8 @@
 namespace itd::scsi {
 
 SenseReason handle_test_unit_ready(TaskPtr&) {
-    // Our logical units are always ready; a pending UA was already reported by the dispatcher.
+    // Our logical units are always ready; a pending UA was already reported by the dispatcher,
+    // and so was an ejected medium (NOT READY, MEDIUM NOT PRESENT).
     return SenseReason::none;
 }
 
@@ -26,6 +27,10 @@ SenseReason handle_request_sense(TaskPtr& task) {
         reason = SenseReason::lun_not_supported;
     } else if (auto ua = t.lu->unit_attentions().take(t.nexus)) {
         reason = *ua;
+    } else if (!t.lu->medium().present()) {
+        // SPC-4 6.39.2: with nothing else to report, the sense data describes why the LU
+        // cannot access its medium.
+        reason = SenseReason::medium_not_present;
     }
     std::array<std::uint8_t, kFixedSenseBytes> sense{};
     build_fixed_sense(reason, SenseDetail{}, sense.data());

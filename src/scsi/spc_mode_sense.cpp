@@ -1,11 +1,13 @@
-// MODE SENSE (6) and (10) (SPC-4 6.11, 6.12) with the caching (SBC-4 7.5.5), control (SPC-4
-// 7.5.8) and informational exceptions control (SPC-4 7.5.10) pages. MODE SELECT is not
-// implemented, so nothing is changeable and the changeable-values masks are all zero.
+// MODE SENSE (6) and (10) (SPC-4 6.11, 6.12). The pages themselves (caching, control,
+// informational exceptions) and their changeable-values masks come from mode_pages.h, which
+// MODE SELECT (spc_mode_select.cpp) reads too.
 #include <vector>
 
+#include "common/check.h"
 #include "common/endian.h"
 #include "scsi/command_table.h"
 #include "scsi/lun.h"
+#include "scsi/mode_pages.h"
 
 namespace itd::scsi {
 
@@ -14,45 +16,18 @@ namespace {
 // SPC-4 6.11.2 PAGE CONTROL field.
 enum class PageControl : std::uint8_t { current = 0, changeable = 1, defaults = 2, saved = 3 };
 
-constexpr std::uint8_t kCachingPage = 0x08;
-constexpr std::uint8_t kControlPage = 0x0a;
-constexpr std::uint8_t kInformationalExceptionsPage = 0x1c;
-constexpr std::uint8_t kAllPages = 0x3f;
-
-void append_caching(std::vector<std::uint8_t>& d, const LogicalUnit& lu, PageControl pc) {
-    const std::size_t at = d.size();
-    d.resize(at + 20, 0);
-    d[at] = kCachingPage;
-    d[at + 1] = 0x12;
-    bool wce = false;
+void append_page(std::vector<std::uint8_t>& d, std::uint8_t page, const LogicalUnit& lu,
+                 PageControl pc) {
+    bool known = false;
     switch (pc) {
-        case PageControl::current: wce = lu.write_cache_enabled(); break;
-        case PageControl::defaults: wce = lu.volume().has_volatile_cache(); break;
-        case PageControl::changeable:
-        case PageControl::saved: break;
+        case PageControl::current: known = append_mode_page(d, page, lu.mode_parameters()); break;
+        case PageControl::defaults:
+            known = append_mode_page(d, page, lu.default_mode_parameters());
+            break;
+        case PageControl::changeable: known = append_mode_page_mask(d, page); break;
+        case PageControl::saved: break;  // refused before any page is built
     }
-    if (wce) d[at + 2] |= 0x04;  // WCE; RCD stays 0: reads may be cached
-}
-
-void append_control(std::vector<std::uint8_t>& d, PageControl pc) {
-    const std::size_t at = d.size();
-    d.resize(at + 12, 0);
-    d[at] = kControlPage;
-    d[at + 1] = 0x0a;
-    if (pc == PageControl::changeable) return;
-    // TST 000b (one task set for all nexuses), D_SENSE 0 (fixed format sense).
-    // QUEUE ALGORITHM MODIFIER 1: unrestricted reordering of SIMPLE tasks; QERR 00b.
-    d[at + 3] = 0x10;
-    // BUSY TIMEOUT PERIOD FFFFh: unlimited (libiscsi wants it specified, i.e. non-zero).
-    store_be16(&d[at + 8], 0xffff);
-}
-
-void append_informational_exceptions(std::vector<std::uint8_t>& d) {
-    // All zero: MRIE 0, no informational exception reporting (we have no failure prediction).
-    const std::size_t at = d.size();
-    d.resize(at + 12, 0);
-    d[at] = kInformationalExceptionsPage;
-    d[at + 1] = 0x0a;
+    ITD_CHECK(known);
 }
 
 }  // namespace
@@ -97,17 +72,13 @@ SenseReason handle_mode_sense(TaskPtr& task) {
         }
     }
 
-    switch (page) {
-        case kCachingPage: append_caching(d, lu, pc); break;
-        case kControlPage: append_control(d, pc); break;
-        case kInformationalExceptionsPage: append_informational_exceptions(d); break;
-        case kAllPages:
-            // SPC-4 6.11.1: pages in ascending page code order.
-            append_caching(d, lu, pc);
-            append_control(d, pc);
-            append_informational_exceptions(d);
-            break;
-        default: return t.invalid_cdb_field(2, 5);
+    if (page == kAllPages) {
+        // SPC-4 6.11.1: pages in ascending page code order.
+        for (const std::uint8_t code : mode_page_codes()) append_page(d, code, lu, pc);
+    } else if (mode_page_length(page)) {
+        append_page(d, page, lu, pc);
+    } else {
+        return t.invalid_cdb_field(2, 5);
     }
 
     // SBC-4 6.5.1 DEVICE-SPECIFIC PARAMETER: WP, and DPOFUA (we accept DPO and FUA; libiscsi's

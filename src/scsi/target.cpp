@@ -151,16 +151,16 @@ SenseReason dispatch(TaskPtr& task) {
     const std::uint8_t service_action = t.cdb_size > 1 ? (t.cdb_bytes[1] & 0x1f) : 0;
     t.spec = find_command(opcode, service_action);
 
+    const bool needs_lu = t.spec == nullptr || t.spec->lun_access == LunAccess::normal ||
+                          t.spec->lun_access == LunAccess::no_medium;
     // SPC-4 6.6.1 / 6.33 / 6.39: INQUIRY, REPORT LUNS and REQUEST SENSE answer for a LUN that
     // does not exist; anything else is LOGICAL UNIT NOT SUPPORTED, even an unknown opcode.
-    if (t.lu == nullptr && (t.spec == nullptr || t.spec->lun_access == LunAccess::normal)) {
-        return SenseReason::lun_not_supported;
-    }
+    if (t.lu == nullptr && needs_lu) return SenseReason::lun_not_supported;
 
     // SAM-5 5.14: a pending unit attention is reported instead of running the command, except
     // for INQUIRY and REPORT LUNS (and REQUEST SENSE, which returns it as data). An unknown
     // opcode still reports it: the UA tells the initiator something it must hear first.
-    if (t.lu != nullptr && (t.spec == nullptr || t.spec->lun_access == LunAccess::normal)) {
+    if (t.lu != nullptr && needs_lu) {
         if (auto ua = t.lu->unit_attentions().take(t.nexus)) return *ua;
     }
 
@@ -177,6 +177,11 @@ SenseReason dispatch(TaskPtr& task) {
     if (auto bad = find_unused_bits(*t.spec, t.cdb())) {
         t.detail.field = *bad;
         return SenseReason::invalid_field_in_cdb;
+    }
+    // SBC-4 5.25: with the medium ejected, a command that needs it is NOT READY, MEDIUM NOT
+    // PRESENT until a START STOP UNIT loads it again (TEST UNIT READY reports just that).
+    if (t.spec->lun_access == LunAccess::normal && !t.lu->medium().present()) {
+        return SenseReason::medium_not_present;
     }
     return t.spec->handler(task);
 }

@@ -44,6 +44,9 @@ struct LunConfig {
     // allowed, LBPME=1 and LBPRZ=1 in READ CAPACITY(16), GET LBA STATUS. Only takes effect
     // when the volume supports_unmap().
     bool thin = false;
+    // Removable medium (RMB=1 in INQUIRY): START STOP UNIT loads and ejects it, PREVENT ALLOW
+    // MEDIUM REMOVAL holds it in (medium.h).
+    bool removable = false;
 };
 
 class Target {

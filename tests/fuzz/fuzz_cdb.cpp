@@ -35,6 +35,7 @@ struct World {
         scsi::LunConfig ro_cfg;
         ro_cfg.volume = *ro;
         ro_cfg.read_only = true;
+        ro_cfg.removable = true;  // START STOP UNIT may eject it; PREVENT ALLOW holds it in
         target.add_lun(3, std::move(ro_cfg));
         nexus[0] = target.register_nexus("iqn.fuzz,i,0x1", "tp");
         nexus[1] = target.register_nexus("iqn.fuzz,i,0x2", "tp");

@@ -3,12 +3,12 @@
 #
 # Starts itd from BUILD_DIR on 127.0.0.1 (--listen 127.0.0.1:0: the kernel picks a free port
 # and itd names it in its ready line, so there is no port race), with a memory LUN, a file
-# LUN, a 4096-byte-block LUN, a 64 MiB file LUN for qemu-img, and thin memory and file LUNs
-# (4, 5), and drives it with real clients: the libiscsi test program (itd_integration_tests),
-# qemu-img (qemu.sh), iscsi-test-cu (conformance.sh), and a kill -9 durability check
-# (durability.sh). Every daemon is stopped by its own PID. With --all it also runs the whole
-# iscsi-test-cu suite in every LUN configuration (conformance-matrix.sh), which must have zero
-# failures.
+# LUN, a 4096-byte-block LUN, a 64 MiB file LUN for qemu-img, thin memory and file LUNs (4, 5)
+# and a removable memory LUN (6), and drives it with real clients: the libiscsi test program
+# (itd_integration_tests), qemu-img (qemu.sh), iscsi-test-cu (conformance.sh), and a kill -9
+# durability check (durability.sh). Every daemon is stopped by its own PID. With --all it also
+# runs the whole iscsi-test-cu suite in every LUN configuration (conformance-matrix.sh), which
+# must have zero failures.
 # Prints one line per test group and ends with "N passed, M failed".
 set -euo pipefail
 
@@ -28,7 +28,7 @@ target=iqn.2026-11.org.itd:integration
 log="$work/itd.log"
 start_itd "$log" --target-name "$target" memory:256M "file:$work/disk.img,size=256M" \
     memory:256M,block-size=4096 "file:$work/qemu.img,size=64M" \
-    memory:128M,thin "file:$work/thin.img,size=128M,thin" ||
+    memory:128M,thin "file:$work/thin.img,size=128M,thin" memory:128M,removable ||
     { result "itd starts and says it is ready" 1; summary || true; exit 1; }
 url="iscsi://127.0.0.1:$PORT/$target"
 
@@ -67,6 +67,10 @@ run_suites "4 5" "Unmap WriteSame10 WriteSame16 GetLBAStatus Verify10 Verify12 V
 WriteVerify12 WriteVerify16 Prefetch10 Prefetch16 CompareAndWrite OrWrite"
 # The copy manager, on a 512-byte, a 4096-byte and a thin LUN.
 run_suites "0 2 4" "ExtendedCopy ReceiveCopyResults"
+
+# The removable-medium suites (eject, load, prevention per nexus, reset and nexus loss) and
+# MODE SENSE on the removable LUN.
+run_suites "6" "StartStopUnit PreventAllow NoMedia ModeSense6"
 
 s=0; stop_itd "$log" || s=$?
 result "itd exits 0 on SIGTERM, no sanitizer report" $s

@@ -165,14 +165,16 @@ TEST(ConfigFile, LunErrorsNameTheLine) {
               "power of two 512..65536)");
     EXPECT_EQ(error_of(head + "backend = 7\n"),
               "itd.toml:6: target[0].lun[1].backend: expected a string, got an integer");
-    EXPECT_EQ(error_of(head + "spec = \"memory:1G,removable\"\n"),
-              "itd.toml:6: target[0].lun[1]: LUN-SPEC 'memory:1G,removable': option "
-              "'removable' is not supported yet");
+    EXPECT_EQ(error_of(head + "spec = \"memory:1G,removable=yes\"\n"),
+              "itd.toml:6: target[0].lun[1]: LUN-SPEC 'memory:1G,removable=yes': option "
+              "'removable' is a flag and takes no value");
     EXPECT_EQ(error_of(head + "spec = \"memory:1G\"\nbackend = \"memory\"\n"),
               "itd.toml:5: target[0].lun[1]: use either spec or backend/path/size/block-size, "
               "not both");
-    EXPECT_EQ(error_of(head + "backend = \"file\"\npath = \"/x\"\nremovable = true\n"),
-              "itd.toml:8: target[0].lun[1]: key 'removable' is not supported yet");
+    EXPECT_EQ(error_of(head + "backend = \"file\"\npath = \"/x\"\nremovable = \"yes\"\n"),
+              "itd.toml:8: target[0].lun[1].removable: expected true or false, got a string");
+    EXPECT_EQ(error_of(head + "backend = \"file\"\npath = \"/x\"\npage-size = \"256K\"\n"),
+              "itd.toml:8: target[0].lun[1]: key 'page-size' is not supported yet");
     EXPECT_EQ(error_of(head + "backend = \"memory\"\nsize = \"1G\"\nwwn = \"12\"\n"),
               "itd.toml:8: target[0].lun[1]: invalid wwn '12' (16 hex digits, NAA 2, 3 or 5 "
               "first, e.g. wwn=3000000000000001)");
@@ -191,6 +193,19 @@ TEST(ConfigFile, LunThinReadonlySerialWwn) {
     EXPECT_EQ(a.serial, "S1");
     EXPECT_EQ(a.wwn, 0x3000000000000001ull);
     EXPECT_TRUE(c.targets[0].luns[1].read_only);
+}
+
+TEST(ConfigFile, LunRemovable) {
+    const Config c = parse_ok(
+        "[[target]]\nname = \"iqn.2026-11.org.example:a\"\n"
+        "[[target.lun]]\nbackend = \"memory\"\nsize = \"128M\"\nremovable = true\n"
+        "[[target.lun]]\nbackend = \"memory\"\nsize = \"1G\"\nremovable = false\n"
+        "[[target.lun]]\nspec = \"memory:1G,removable,thin\"\n");
+    ASSERT_EQ(c.targets[0].luns.size(), 3u);
+    EXPECT_TRUE(c.targets[0].luns[0].removable);
+    EXPECT_FALSE(c.targets[0].luns[1].removable);
+    EXPECT_TRUE(c.targets[0].luns[2].removable);
+    EXPECT_TRUE(c.targets[0].luns[2].thin);
 }
 
 TEST(ConfigFile, TargetErrors) {

@@ -126,10 +126,10 @@ TEST(ParseLunSpec, BlockSizeErrors) {
 TEST(ParseLunSpec, UnknownOption) {
     EXPECT_EQ(error_of("memory:1G,blocksize=4096"),
               "LUN-SPEC 'memory:1G,blocksize=4096': unknown option 'blocksize' (use size=, "
-              "block-size=, thin, readonly, serial= or wwn=)");
+              "block-size=, thin, readonly, removable, serial= or wwn=)");
     EXPECT_EQ(error_of("file:/x,sync"),
               "LUN-SPEC 'file:/x,sync': unknown option 'sync' (use size=, block-size=, thin, "
-              "readonly, serial= or wwn=)");
+              "readonly, removable, serial= or wwn=)");
 }
 
 TEST(ParseLunSpec, ThinReadonlySerialWwn) {
@@ -164,8 +164,27 @@ TEST(ParseLunSpec, ThinReadonlySerialWwnErrors) {
     }
 }
 
+TEST(ParseLunSpec, Removable) {
+    auto lun = parse_lun_spec("memory:128M,removable");
+    ASSERT_TRUE(lun.has_value()) << lun.error().message;
+    EXPECT_TRUE(lun->removable);
+    EXPECT_FALSE(lun->thin);
+    EXPECT_FALSE(lun->read_only);
+    auto both = parse_lun_spec("file:/x,size=1G,thin,removable,readonly");
+    ASSERT_TRUE(both.has_value()) << both.error().message;
+    EXPECT_TRUE(both->removable);
+    EXPECT_TRUE(both->thin);
+    EXPECT_TRUE(both->read_only);
+    EXPECT_FALSE(parse_lun_spec("memory:1G")->removable);
+    EXPECT_EQ(error_of("memory:1G,removable=1"),
+              "LUN-SPEC 'memory:1G,removable=1': option 'removable' is a flag and takes no "
+              "value");
+    EXPECT_EQ(error_of("memory:1G,removable,removable"),
+              "LUN-SPEC 'memory:1G,removable,removable': option 'removable' given twice");
+}
+
 TEST(ParseLunSpec, FutureOptionsAreRejectedByName) {
-    for (const char* option : {"removable", "page-size=256K", "meta=etcd://x:2379",
+    for (const char* option : {"page-size=256K", "meta=etcd://x:2379",
                                "endpoint=http://x"}) {
         const std::string text = "file:/x," + std::string(option);
         const std::string name = std::string(option).substr(0, std::string(option).find('='));

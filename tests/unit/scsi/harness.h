@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string_view>
 #include <vector>
 
 #include "common/check.h"
@@ -57,6 +58,22 @@ public:
         nexus = target.register_nexus("iqn.init,i,0x1", "iqn.target,t,0x1");
         // Clear the power-on unit attention most tests do not care about.
         clear_ua();
+    }
+
+    // A LUN 0 exactly as configured (removable, a volume of one's own, ...).
+    explicit Harness(LunConfig cfg) : target("iqn.2026-11.org.example:test") {
+        if (!cfg.volume) cfg.volume = memory_volume(2048);
+        target.add_lun(0, std::move(cfg));
+        nexus = target.register_nexus("iqn.init,i,0x1", "iqn.target,t,0x1");
+        clear_ua();
+    }
+
+    // A second I_T nexus (another initiator port), its power-on unit attention cleared.
+    NexusId add_nexus(std::string_view initiator_port) {
+        const NexusId n = target.register_nexus(initiator_port, "iqn.target,t,0x1");
+        while (run({0x00, 0, 0, 0, 0, 0}, 0, {}, 0, n).key() == 0x06) {  // UNIT ATTENTION
+        }
+        return n;
     }
 
     void clear_ua() {

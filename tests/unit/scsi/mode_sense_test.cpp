@@ -60,7 +60,7 @@ TEST(ModeSense, PageControl) {
     Harness h;
     Reply changeable = mode_sense6(h, 0x40 | 0x08, 255, true);
     ASSERT_TRUE(changeable.good());
-    EXPECT_EQ(changeable.data[4 + 2], 0);  // nothing changeable
+    EXPECT_EQ(changeable.data[4 + 2], 0x04);  // WCE is changeable (MODE SELECT), nothing else
     EXPECT_TRUE(mode_sense6(h, 0x80 | 0x08).good());  // default
     EXPECT_TRUE(mode_sense6(h, 0xc0 | 0x08).is(SenseReason::saving_parameters_not_supported));
 }
