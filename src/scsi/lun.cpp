@@ -46,12 +46,14 @@ LogicalUnit::LogicalUnit(std::uint32_t lun, LunConfig config, std::string_view t
 }
 
 ModeParameters LogicalUnit::default_mode_parameters() const {
-    // SBC-4 7.5.5: WCE starts as the volume's has_volatile_cache().
-    return {.wce = config_.volume->has_volatile_cache()};
+    // SBC-4 7.5.5: WCE starts as the volume's has_volatile_cache(); SWP starts clear.
+    return {.wce = config_.volume->has_volatile_cache(), .swp = false};
 }
 
 bool LogicalUnit::set_mode_parameters(const ModeParameters& p) {
-    return wce_.exchange(p.wce, std::memory_order_relaxed) != p.wce;
+    const bool wce_changed = wce_.exchange(p.wce, std::memory_order_relaxed) != p.wce;
+    const bool swp_changed = swp_.exchange(p.swp, std::memory_order_relaxed) != p.swp;
+    return wce_changed || swp_changed;
 }
 
 void LogicalUnit::reset(NexusId) {

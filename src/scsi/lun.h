@@ -33,7 +33,10 @@ public:
     volume::Volume& volume() const { return *config_.volume; }
     volume::Geometry geometry() const { return config_.volume->geometry(); }
     const LunConfig& config() const { return config_; }
-    bool read_only() const { return config_.read_only; }
+    // Write protected: configured read-only, or SWP set in the control mode page.
+    bool read_only() const {
+        return config_.read_only || swp_.load(std::memory_order_relaxed);
+    }
     // SBC-4 4.7.3: thin provisioned with UNMAP support (LBPME=1, LBPU=1, LBPRZ=1).
     bool thin() const { return config_.thin && config_.volume->supports_unmap(); }
 
@@ -47,7 +50,9 @@ public:
 
     // Mode parameters MODE SELECT may change (mode_pages.h): now, and their defaults (power
     // on, and again after a logical unit reset).
-    ModeParameters mode_parameters() const { return {.wce = write_cache_enabled()}; }
+    ModeParameters mode_parameters() const {
+        return {.wce = write_cache_enabled(), .swp = swp_.load(std::memory_order_relaxed)};
+    }
     ModeParameters default_mode_parameters() const;
     // Makes p current; returns whether any value changed (the caller establishes MODE
     // PARAMETERS CHANGED for the other nexuses, SPC-4 6.9.1).
@@ -88,6 +93,7 @@ private:
     std::string serial_;
     std::uint64_t naa_id_;
     std::atomic<bool> wce_;
+    std::atomic<bool> swp_{false};
     MediumState medium_;
     UnitAttentions unit_attentions_;
     RangeLock range_lock_;

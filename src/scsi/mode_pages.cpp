@@ -14,6 +14,8 @@ constexpr std::array<std::uint8_t, 3> kPageCodes{kCachingPage, kControlPage,
 
 // SBC-4 7.5.5 caching page, byte 2.
 constexpr std::uint8_t kWceBit = 0x04;
+// SPC-4 7.5.8 control page, byte 4.
+constexpr std::uint8_t kSwpBit = 0x08;
 
 // Starts a page_0 format page (SPC-4 7.5.7): PS 0 (we save nothing), SPF 0, the page code and
 // the page length; the body is zero.
@@ -40,7 +42,11 @@ void append_caching(std::vector<std::uint8_t>& out, const ModeParameters* values
 
 void append_control(std::vector<std::uint8_t>& out, const ModeParameters* values) {
     std::uint8_t* p = start_page(out, kControlPage);
-    if (values == nullptr) return;  // nothing changeable
+    if (values == nullptr) {
+        p[4] = kSwpBit;  // SWP is the one bit MODE SELECT may change
+        return;
+    }
+    if (values->swp) p[4] |= kSwpBit;
     // TST 000b (one task set for all nexuses), D_SENSE 0 (fixed format sense).
     // QUEUE ALGORITHM MODIFIER 1: unrestricted reordering of SIMPLE tasks; QERR 00b.
     p[3] = 0x10;
@@ -93,6 +99,7 @@ void read_mode_page(std::uint8_t page_code, std::span<const std::uint8_t> page,
     ITD_CHECK(length.has_value() && page.size() == std::size_t{2} + *length);
     switch (page_code) {
         case kCachingPage: values.wce = (page[2] & kWceBit) != 0; break;
+        case kControlPage: values.swp = (page[4] & kSwpBit) != 0; break;
         default: break;  // nothing changeable
     }
 }

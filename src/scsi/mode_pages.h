@@ -2,8 +2,8 @@
 // (SPC-4 7.5.8) and informational exceptions control (SPC-4 7.5.10) pages, built from one
 // place so that MODE SENSE reports, and MODE SELECT accepts, exactly the same bytes.
 //
-// What can change lives in ModeParameters. Today that is the caching page's WCE; every other
-// byte of every page is fixed, and its bit in the changeable-values mask is zero.
+// What can change lives in ModeParameters: the caching page's WCE and the control page's SWP;
+// every other byte of every page is fixed, and its bit in the changeable-values mask is zero.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +23,9 @@ inline constexpr std::uint8_t kAllPages = 0x3f;
 // (SPC-4 5.14: a change made through one nexus is a unit attention for the others).
 struct ModeParameters {
     bool wce = false;  // SBC-4 7.5.5 caching page WRITE CACHE ENABLE
+    // SPC-4 7.5.8 control page SOFTWARE WRITE PROTECT: while set, the LU is write protected as
+    // if it had been configured read-only (SBC-4 4.11: DATA PROTECT / WRITE PROTECTED).
+    bool swp = false;
 
     friend bool operator==(const ModeParameters&, const ModeParameters&) = default;
 };

@@ -153,12 +153,38 @@ TEST(ModeSelectParams, OnlyChangeableBitsMayDiffer) {
     auto same = parse_mode_select(list10(control_page()), ctx);
     ASSERT_TRUE(same.has_value());
     EXPECT_FALSE(same->wce);
-    auto swp = control_page();
-    swp[4] |= 0x08;  // SWP: not changeable
-    auto bad = parse_mode_select(list10(swp), ctx);
+    auto d_sense = control_page();
+    d_sense[2] |= 0x04;  // D_SENSE: not changeable (we only send fixed format sense)
+    auto bad = parse_mode_select(list10(d_sense), ctx);
     ASSERT_FALSE(bad.has_value());
-    EXPECT_EQ(bad.error().field->byte, 8 + 4);
-    EXPECT_EQ(bad.error().field->bit, 3);
+    EXPECT_EQ(bad.error().field->byte, 8 + 2);
+    EXPECT_EQ(bad.error().field->bit, 2);
+    auto swp = control_page();
+    swp[4] |= 0x08;  // SWP: changeable
+    auto set = parse_mode_select(list10(swp), ctx);
+    ASSERT_TRUE(set.has_value());
+    EXPECT_TRUE(set->swp);
+}
+
+// SPC-4 7.5.8 SWP: a software write protect makes the LU write protected until it is cleared
+// (libiscsi's Sanitize.Readonly and ModeSense6.Control-SWP set it through MODE SELECT).
+TEST(ModeSelect, SoftwareWriteProtect) {
+    Harness h;
+    const NexusId other = h.add_nexus("iqn.other,i,0x2");
+    auto swp = control_page();
+    swp[4] |= 0x08;
+    ASSERT_TRUE(mode_select6(h, list6(swp)).good());
+    std::vector<std::uint8_t> block(512, 0x5a);
+    EXPECT_TRUE(h.run({0x2a, 0, 0, 0, 0, 0, 0, 0, 1, 0}, 0, block)
+                    .is(SenseReason::write_protected));
+    Reply sense = h.run({0x1a, 0x08, 0x0a, 0, 0xff, 0}, 0xff);  // MODE SENSE(6), control page
+    ASSERT_TRUE(sense.good());
+    EXPECT_EQ(sense.data[2] & 0x80, 0x80) << "WP in the device-specific parameter";
+    EXPECT_EQ(sense.data[4 + 4] & 0x08, 0x08) << "SWP reads back";
+    EXPECT_TRUE(h.run({0x00, 0, 0, 0, 0, 0}, 0, {}, 0, other)
+                    .is(SenseReason::ua_mode_parameters_changed));
+    ASSERT_TRUE(mode_select6(h, list6(control_page())).good());
+    EXPECT_TRUE(h.run({0x2a, 0, 0, 0, 0, 0, 0, 0, 1, 0}, 0, block).good());
 }
 
 TEST(ModeSelectParams, PageHeaderChecks) {
