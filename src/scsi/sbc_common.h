@@ -37,4 +37,9 @@ SenseReason write_from_cdb(TaskPtr& task, bool fua);
 // (the transport's data-out buffer or the task's bounce buffer).
 void locked_write(TaskPtr task, BlockRange r, std::span<const std::uint8_t> data, bool fua);
 
+// Finishes a command that deallocated blocks (UNMAP, WRITE SAME with UNMAP) with GOOD. With
+// the write cache disabled (WCE=0) every change must be durable before GOOD, as a write's would
+// be (SBC-4 7.5.5): the volume is flushed first, and a flush error is the command's error.
+void finish_deallocation(TaskPtr task);
+
 }  // namespace itd::scsi

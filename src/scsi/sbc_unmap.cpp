@@ -23,7 +23,7 @@ struct UnmapJob {
 
 void unmap_next(std::unique_ptr<UnmapJob> job) {
     if (job->next == job->descriptors.size()) {
-        finish(std::move(job->task), SenseReason::none);
+        finish_deallocation(std::move(job->task));
         return;
     }
     const UnmapDescriptor d = job->descriptors[job->next++];
@@ -41,6 +41,18 @@ void unmap_next(std::unique_ptr<UnmapJob> job) {
 }
 
 }  // namespace
+
+void finish_deallocation(TaskPtr task) {
+    if (task->lu->write_cache_enabled()) {
+        finish(std::move(task), SenseReason::none);
+        return;
+    }
+    volume::Volume& vol = task->lu->volume();
+    vol.flush([task = std::move(task)](itd::Status st) mutable {
+        finish(std::move(task),
+               st ? SenseReason::none : sense_for_volume_error(st.error(), IoKind::write));
+    });
+}
 
 SenseReason handle_unmap(TaskPtr& task) {
     Task& t = *task;

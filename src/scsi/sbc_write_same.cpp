@@ -63,7 +63,15 @@ void run_same(TaskPtr task, BlockRange r, SameAction action) {
         task->range_guard = std::move(guard);
         volume::Volume& vol = task->lu->volume();
         switch (action) {
-            case SameAction::unmap: vol.unmap(offset, length, write_done(std::move(task))); return;
+            case SameAction::unmap:
+                vol.unmap(offset, length, [task = std::move(task)](itd::Status st) mutable {
+                    if (!st) {
+                        finish(std::move(task), sense_for_volume_error(st.error(), IoKind::write));
+                        return;
+                    }
+                    finish_deallocation(std::move(task));
+                });
+                return;
             case SameAction::zero:
                 vol.write_zeroes(offset, length, flags, write_done(std::move(task)));
                 return;

@@ -107,7 +107,13 @@ public:
         d({});
     }
     bool has_volatile_cache() const override { return true; }
+    bool supports_unmap() const override { return true; }
+    void unmap(std::uint64_t, std::uint64_t, volume::Completion d) override {
+        ++unmaps;
+        d({});
+    }
 
+    std::atomic<int> unmaps{0};
     std::atomic<int> writes{0};
     std::atomic<int> fua_writes{0};
     std::atomic<int> flushes{0};
@@ -378,6 +384,30 @@ TEST(ModeSelect, WriteThroughMakesEveryWriteFua) {
     const int fua = vol->fua_writes;
     ASSERT_TRUE(h.run({0x2a, 0, 0, 0, 0, 0, 0, 0, 1, 0}, 0, block).good());
     EXPECT_EQ(vol->fua_writes, fua);
+}
+
+// SBC-4 7.5.5: with WCE=0 a deallocation is as durable as a write before GOOD: UNMAP and WRITE
+// SAME with UNMAP flush the volume; with WCE=1 they leave that to SYNCHRONIZE CACHE.
+TEST(ModeSelect, WriteThroughMakesDeallocationDurable) {
+    auto vol = std::make_shared<CachedVolume>();
+    LunConfig cfg;
+    cfg.volume = vol;
+    cfg.thin = true;
+    Harness h(std::move(cfg));
+    const std::vector<std::uint8_t> unmap_list = {0, 22, 0, 16, 0, 0, 0, 0,  // header
+                                                  0, 0, 0, 0, 0, 0, 0, 8,  // LBA 8
+                                                  0, 0, 0, 8, 0, 0, 0, 0}; // 8 blocks
+    const std::vector<std::uint8_t> block(512, 0);
+    ASSERT_TRUE(h.run({0x42, 0, 0, 0, 0, 0, 0, 0, 24, 0}, 0, unmap_list).good());
+    ASSERT_TRUE(h.run({0x41, 0x08, 0, 0, 0, 16, 0, 0, 8, 0}, 0, block).good());
+    EXPECT_EQ(vol->unmaps, 2);
+    EXPECT_EQ(vol->flushes, 0) << "write-back: no flush";
+    ASSERT_TRUE(mode_select6(h, list6(caching_page(false))).good());
+    const int flushes = vol->flushes;
+    ASSERT_TRUE(h.run({0x42, 0, 0, 0, 0, 0, 0, 0, 24, 0}, 0, unmap_list).good());
+    EXPECT_EQ(vol->flushes, flushes + 1) << "UNMAP with WCE=0";
+    ASSERT_TRUE(h.run({0x41, 0x08, 0, 0, 0, 16, 0, 0, 8, 0}, 0, block).good());
+    EXPECT_EQ(vol->flushes, flushes + 2) << "WRITE SAME with UNMAP and WCE=0";
 }
 
 }  // namespace
