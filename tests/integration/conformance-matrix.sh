@@ -42,6 +42,7 @@ configs=(
     "memory-thin|memory:128M,thin|||"
     "file-thin|file:$work/thin.img,size=128M,thin|||"
     "readonly|memory:64M,readonly|||$readonly_suites"
+    "removable|memory:128M,removable|||"
     "chap|memory:128M|$chap_user%$chap_secret@||"
     "header-digest|memory:128M,thin||?header_digest=crc32c|"
 )
