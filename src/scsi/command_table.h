@@ -91,5 +91,9 @@ SenseReason handle_write_and_verify(TaskPtr& task);      // sbc_verify.cpp
 SenseReason handle_prefetch(TaskPtr& task);              // sbc_prefetch.cpp
 SenseReason handle_compare_and_write(TaskPtr& task);     // sbc_compare_and_write.cpp
 SenseReason handle_orwrite(TaskPtr& task);               // sbc_orwrite.cpp
+SenseReason handle_persistent_reserve_in(TaskPtr& task);   // spc_persistent_reserve.cpp
+SenseReason handle_persistent_reserve_out(TaskPtr& task);  // spc_persistent_reserve.cpp
+SenseReason handle_reserve(TaskPtr& task);                 // spc_reserve_release.cpp
+SenseReason handle_release(TaskPtr& task);                 // spc_reserve_release.cpp
 
 }  // namespace itd::scsi

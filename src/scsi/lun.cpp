@@ -25,7 +25,7 @@ std::uint64_t identity_hash(std::string_view target_name, std::uint32_t lun) {
 }  // namespace
 
 LogicalUnit::LogicalUnit(std::uint32_t lun, LunConfig config, std::string_view target_name)
-    : lun_(lun), config_(std::move(config)) {
+    : lun_(lun), config_(std::move(config)), reservations_(unit_attentions_, config_.pr_state_path) {
     ITD_CHECK(config_.volume != nullptr);
     const std::uint64_t h = identity_hash(target_name, lun);
     if (config_.serial.empty()) {
@@ -47,11 +47,14 @@ LogicalUnit::LogicalUnit(std::uint32_t lun, LunConfig config, std::string_view t
 
 void LogicalUnit::reset(NexusId requester) {
     unit_attentions_.establish_for_others(SenseReason::ua_bus_device_reset, requester);
+    // SPC-2 5.5.1: a reset ends SPC-2 reservations; persistent ones stay (SPC-4 5.12.1).
+    reservations_.reset();
 }
 
-void LogicalUnit::nexus_lost(NexusId) {
-    // Nothing yet is scoped to a nexus: unit attentions stay queued for its next session
-    // (the same initiator port gets the same NexusId back).
+void LogicalUnit::nexus_lost(NexusId nexus) {
+    // Unit attentions stay queued for the nexus's next session (the same initiator port gets
+    // the same NexusId back), as do its persistent reservations; an SPC-2 reservation ends.
+    reservations_.nexus_lost(nexus);
 }
 
 std::uint32_t LogicalUnit::max_transfer_blocks() const {

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "scsi/range_lock.h"
+#include "scsi/reservations.h"
 #include "scsi/target.h"
 #include "scsi/unit_attention.h"
 #include "volume/volume.h"
@@ -47,6 +48,9 @@ public:
     std::uint16_t optimal_granularity_blocks() const;
 
     UnitAttentions& unit_attentions() { return unit_attentions_; }
+    // Persistent and SPC-2 reservations (reservations.h).
+    Reservations& reservations() { return reservations_; }
+    const Reservations& reservations() const { return reservations_; }
 
     // LOGICAL UNIT RESET and the LU's part of a target reset (SAM-5 6.3.3): the reset unit
     // attention for every nexus but the requester's, and every piece of reset-scoped state
@@ -70,6 +74,7 @@ private:
     std::uint64_t naa_id_;
     std::atomic<bool> wce_;
     UnitAttentions unit_attentions_;
+    Reservations reservations_;
     RangeLock range_lock_;
 };
 

@@ -65,6 +65,12 @@ SenseCode sense_code(SenseReason reason) {
         case SenseReason::internal_target_failure: return {kCheck, kHardwareError, 0x44, 0x00};
         case SenseReason::data_phase_error: return {kCheck, kAbortedCommand, 0x4b, 0x00};
         case SenseReason::miscompare_during_verify: return {kCheck, kMiscompare, 0x1d, 0x00};
+        case SenseReason::reservation_conflict:
+            return {Status::reservation_conflict, kNoSense, 0x00, 0x00};
+        case SenseReason::invalid_release_of_persistent_reservation:
+            return {kCheck, kIllegalRequest, 0x26, 0x04};
+        case SenseReason::insufficient_registration_resources:
+            return {kCheck, kIllegalRequest, 0x55, 0x04};
         // POWER ON, RESET, OR BUS DEVICE RESET OCCURRED
         case SenseReason::ua_power_on: return {kCheck, kUnitAttention, 0x29, 0x00};
         // BUS DEVICE RESET FUNCTION OCCURRED (SAM-5 5.14: after a LOGICAL UNIT RESET)
@@ -76,6 +82,10 @@ SenseCode sense_code(SenseReason reason) {
             return {kCheck, kUnitAttention, 0x2a, 0x01};
         // REPORTED LUNS DATA HAS CHANGED
         case SenseReason::ua_reported_luns_changed: return {kCheck, kUnitAttention, 0x3f, 0x0e};
+        case SenseReason::ua_reservations_preempted: return {kCheck, kUnitAttention, 0x2a, 0x03};
+        case SenseReason::ua_reservations_released: return {kCheck, kUnitAttention, 0x2a, 0x04};
+        case SenseReason::ua_registrations_preempted:
+            return {kCheck, kUnitAttention, 0x2a, 0x05};
     }
     ITD_CHECK(false);
     return {};
@@ -102,11 +112,19 @@ const char* to_string(SenseReason reason) {
         case SenseReason::internal_target_failure: return "internal target failure";
         case SenseReason::data_phase_error: return "data phase error";
         case SenseReason::miscompare_during_verify: return "miscompare during verify";
+        case SenseReason::reservation_conflict: return "reservation conflict";
+        case SenseReason::invalid_release_of_persistent_reservation:
+            return "invalid release of persistent reservation";
+        case SenseReason::insufficient_registration_resources:
+            return "insufficient registration resources";
         case SenseReason::ua_power_on: return "UA: power on";
         case SenseReason::ua_bus_device_reset: return "UA: bus device reset";
         case SenseReason::ua_capacity_changed: return "UA: capacity changed";
         case SenseReason::ua_mode_parameters_changed: return "UA: mode parameters changed";
         case SenseReason::ua_reported_luns_changed: return "UA: reported LUNs changed";
+        case SenseReason::ua_reservations_preempted: return "UA: reservations preempted";
+        case SenseReason::ua_reservations_released: return "UA: reservations released";
+        case SenseReason::ua_registrations_preempted: return "UA: registrations preempted";
     }
     return "unknown";
 }

@@ -33,12 +33,24 @@ enum class SenseReason : std::uint8_t {
     // The transport could not collect the write data (an iSCSI DataSN or offset out of
     // sequence): ABORTED COMMAND, DATA PHASE ERROR (SPC-4 4.5.6, 4Bh/00h).
     data_phase_error,
+    // Another I_T nexus's reservation excludes the command (SPC-4 5.12, SPC-2 5.5.1): status
+    // RESERVATION CONFLICT, no sense data.
+    reservation_conflict,
+    // PERSISTENT RESERVE OUT RELEASE with another TYPE than the reservation's (SPC-4 5.12.11.2):
+    // ILLEGAL REQUEST, INVALID RELEASE OF PERSISTENT RESERVATION.
+    invalid_release_of_persistent_reservation,
+    // No room for another registration (SPC-4 5.12.7): ILLEGAL REQUEST, INSUFFICIENT
+    // REGISTRATION RESOURCES.
+    insufficient_registration_resources,
     // Unit attention conditions (SPC-4 5.14 / SAM-5 5.14).
     ua_power_on,
     ua_bus_device_reset,
     ua_capacity_changed,
     ua_mode_parameters_changed,
     ua_reported_luns_changed,
+    ua_reservations_preempted,    // SPC-4 5.12.11.4
+    ua_reservations_released,     // SPC-4 5.12.11.2
+    ua_registrations_preempted,   // SPC-4 5.12.11.4
 };
 
 // SPC-4 4.5.2.4.2 / 4.5.3: the sense-key specific field of ILLEGAL REQUEST names the first byte
