@@ -132,6 +132,7 @@ cu_failed_names() {  # LOG: the names of the tests that failed, one a line
 cu_suite() {
     local url=$1 suite=$2 log=$3 p f sk
     timeout "${ITD_CU_TIMEOUT:-600}" iscsi-test-cu --dataloss -i "${ITD_CU_INITIATOR:-iqn.2026-11.org.itd.test:cu}" \
+        --initiator-name-2="${ITD_CU_INITIATOR_2:-iqn.2026-11.org.itd.test:cu2}" \
         --test="ALL.$suite" "$url" >"$log" 2>&1 || true
     read -r p f sk <<<"$(cu_counts "$log")"
     # shellcheck disable=SC2034  # read by the caller
