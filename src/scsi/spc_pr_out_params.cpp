@@ -104,6 +104,9 @@ std::expected<PrOutParameters, PrOutParseError> parse_pr_out_parameters(
         // SPC-4 6.16.4: the list holds the 24 bytes and exactly the TransportID data.
         if (tid_length > kMaxTransportIdBytes || kPrOutBasicBytes + tid_length != list.size())
             return length_error();
+        // SPC-4 7.6.4.6: an iSCSI TransportID is at least 24 bytes; a shorter TRANSPORTID
+        // PARAMETER DATA LENGTH cannot hold one.
+        if (tid_length < 24) return field_error(20);
         auto port = parse_iscsi_port_transport_id(list.subspan(kPrOutBasicBytes));
         if (!port) return field_error(kPrOutBasicBytes + port.error());
         p.move_to_initiator_port = std::move(*port);
