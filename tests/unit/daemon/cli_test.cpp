@@ -65,7 +65,7 @@ TEST(CommandLine, QuickFormDefaults) {
 TEST(CommandLine, StateDir) {
     EXPECT_EQ(config_of({"memory:1G"}).state_dir, "");
     EXPECT_EQ(config_of({"--state-dir", "/var/lib/itd", "memory:1G"}).state_dir, "/var/lib/itd");
-    EXPECT_EQ(error_of({"--state-dir=", "memory:1G"}), "--state-dir needs a directory");
+    EXPECT_EQ(error_of({"--state-dir", "", "memory:1G"}), "--state-dir needs a directory");
 }
 
 TEST(CommandLine, QuickFormEverything) {
