@@ -81,11 +81,11 @@ launch_itd() {
     return 1
 }
 
-# start_itd LOG ARGS...: itd on 127.0.0.1, a port the kernel picks, debug log.
+# start_itd LOG ARGS...: itd on 127.0.0.1, a port the kernel picks (or ITD_LISTEN), debug log.
 start_itd() {
     local log=$1
     shift
-    launch_itd "$log" "ready: target" --listen 127.0.0.1:0 --log-level debug "$@"
+    launch_itd "$log" "ready: target" --listen "${ITD_LISTEN:-127.0.0.1:0}" --log-level debug "$@"
 }
 
 # stop_itd LOG: SIGTERM; itd must exit with status 0 within 15 s, and LOG must hold no

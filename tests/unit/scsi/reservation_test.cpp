@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "harness.h"
+#include "scsi/command_table.h"
+#include "scsi/reservation_rules.h"
 #include "scsi/pr_state_file.h"
 #include "scsi/reservations.h"
 #include "scsi/spc_pr_out_params.h"
@@ -471,6 +473,20 @@ TEST_F(Pr, Spc2ReservationEndsWithResetsAndNexusLoss) {
     clear(o);
     EXPECT_EQ(reservation(), (std::pair<std::uint64_t, std::uint8_t>{kA, kEA}));
     EXPECT_FALSE(reads(b));
+}
+
+// Every command the table offers has a row of its own in the reservation rules (a command
+// without one would be treated as a write: safe, but a sign the rules were forgotten).
+TEST(ReservationRules, EveryCommandHasARule) {
+    const ReservationRule& fallback = reservation_rule(0xff, 0);  // no such opcode
+    EXPECT_EQ(fallback.pr, PrAccess::write);
+    EXPECT_EQ(fallback.spc2, Spc2Access::conflict);
+    for (const CommandSpec& spec : command_table()) {
+        EXPECT_NE(&reservation_rule(spec.opcode, spec.service_action), &fallback) << spec.name;
+    }
+    EXPECT_EQ(reservation_rule(0x12, 0).spc2, Spc2Access::allowed);       // INQUIRY
+    EXPECT_EQ(reservation_rule(0x9e, 0x12).pr, PrAccess::read);           // GET LBA STATUS
+    EXPECT_EQ(reservation_rule(0x9e, 0x10).pr, PrAccess::allowed);        // READ CAPACITY(16)
 }
 
 // APTPL (SPC-4 5.12.5): a second Target on the same state file finds what the first left.
