@@ -170,11 +170,6 @@ PrState Reservations::snapshot() const {
     return state_;
 }
 
-std::optional<NexusId> Reservations::spc2_holder() const {
-    std::lock_guard lock(mutex_);
-    return spc2_holder_;
-}
-
 PrOutcome Reservations::persistent_reserve_out(NexusId nexus, const NexusNames& names,
                                                const PrOutCommand& cmd) {
     UaList uas;

@@ -106,7 +106,9 @@ public:
     // has no reservation and no registration.
     bool conflicts(NexusId nexus, const ReservationRule& rule) const;
 
-    // PERSISTENT RESERVE OUT (SPC-4 6.16) from nexus, whose port names are names.
+    // PERSISTENT RESERVE OUT (SPC-4 6.16) from nexus, whose port names are names. With APTPL
+    // the state file is written (and fsynced) before this returns, under the lock: rare
+    // commands pay for it, and conflicts() on this LU waits for the write.
     PrOutcome persistent_reserve_out(NexusId nexus, const NexusNames& names,
                                      const PrOutCommand& cmd);
     // A copy for PERSISTENT RESERVE IN.
@@ -118,7 +120,6 @@ public:
     // RELEASE(6)/(10) (SPC-2 7.17): releases the holder's reservation; from any other nexus it
     // does nothing (and is GOOD).
     void release_spc2(NexusId nexus);
-    std::optional<NexusId> spc2_holder() const;
 
     // LOGICAL UNIT RESET and target reset (SAM-5 6.3.3): SPC-2 reservations end.
     void reset();
