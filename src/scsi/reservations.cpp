@@ -268,13 +268,17 @@ PrOutcome Reservations::apply(PrState& s, NexusId nexus, const NexusNames& names
         }
         case PrOutAction::preempt:
         case PrOutAction::preempt_and_abort: {
+            // SPC-4 5.12.11.4, figure 11 (the preempt flowchart).
             if (reg == nullptr || p.reservation_key != reg->key) return kConflict;
             ITD_CHECK(cmd.type.has_value());
             const std::uint64_t sark = p.service_action_key;
+            const bool sark_registered = std::any_of(
+                s.registrations.begin(), s.registrations.end(),
+                [&](const Registration& r) { return r.key == sark; });
             if (s.reservation && is_all_registrants(s.reservation->type) && sark == 0) {
-                // SPC-4 5.12.11.4.3: preempting an all-registrants reservation with SARK zero
-                // removes every other registration and makes the requester the holder of a
-                // reservation of the new type.
+                // Preempting an all-registrants reservation with SARK zero removes every other
+                // registration and makes the requester the holder of a reservation of the new
+                // type.
                 std::erase_if(s.registrations, [&](const Registration& r) {
                     if (r.nexus == nexus) return false;
                     uas.emplace_back(r.nexus, SenseReason::ua_registrations_preempted);
@@ -288,10 +292,11 @@ PrOutcome Reservations::apply(PrState& s, NexusId nexus, const NexusNames& names
                 const Registration* holder = find_registration(s, s.reservation->holder);
                 ITD_CHECK(holder != nullptr);
                 if (holder->key == sark) {
-                    // SPC-4 5.12.11.4.3: SARK names the holder: its registrations (and every
-                    // other with that key) go, and the requester holds a reservation of the
-                    // new type; a changed type tells the remaining registrants RESERVATIONS
-                    // RELEASED.
+                    // SARK names the holder: the reservation is released, every other
+                    // registration with that key removed (REGISTRATIONS PREEMPTED), and the
+                    // requester holds a reservation of the new type; a changed type tells the
+                    // remaining registrants RESERVATIONS RELEASED. A holder may preempt itself:
+                    // it keeps its registration.
                     const PrType old_type = s.reservation->type;
                     preempt_key(s, sark, nexus, uas);
                     s.reservation = PersistentReservation{nexus, *cmd.type};
@@ -304,31 +309,48 @@ PrOutcome Reservations::apply(PrState& s, NexusId nexus, const NexusNames& names
                     return kGood;
                 }
             }
-            // SPC-4 5.12.11.4.4: no reservation, or SARK names no holder: only registrations
-            // go. SARK zero names none (INVALID FIELD IN PARAMETER LIST), a key nobody else
-            // holds is RESERVATION CONFLICT.
-            if (sark == 0) return parameter_field(8);
-            if (preempt_key(s, sark, nexus, uas) == 0) return kConflict;
-            // An all-registrants reservation stays with the requester, still registered.
+            // SPC-4 5.12.11.4.4 (removing registrations): no reservation, or SARK names no
+            // holder. Table 72: SARK zero under a reservation that is not all-registrants is
+            // INVALID FIELD IN PARAMETER LIST; without a reservation zero names no registered
+            // key, and a key nobody holds is RESERVATION CONFLICT (figure 9). Every
+            // registration with the key goes, the requester's too (without a unit attention
+            // for it).
+            if (sark == 0 && s.reservation) return parameter_field(8);
+            if (!sark_registered) return kConflict;
+            std::erase_if(s.registrations, [&](const Registration& r) {
+                if (r.key != sark) return false;
+                if (r.nexus != nexus)
+                    uas.emplace_back(r.nexus, SenseReason::ua_registrations_preempted);
+                return true;
+            });
+            // An all-registrants reservation ends with its last registration.
+            if (s.reservation && s.registrations.empty()) s.reservation.reset();
             ++s.generation;
             return kGood;
         }
         case PrOutAction::register_and_move: {
-            // SPC-4 5.12.8.
+            // SPC-4 5.12.8 table 52: unregistered, or the wrong key: conflict; no reservation:
+            // INVALID FIELD IN CDB; an all-registrants one, or one another nexus holds:
+            // conflict; SARK zero from the holder: INVALID FIELD IN PARAMETER LIST.
             if (reg == nullptr || p.reservation_key != reg->key) return kConflict;
-            if (p.service_action_key == 0) return parameter_field(8);
-            // Only the holder of a reservation that is not all-registrants can move it.
-            if (!s.reservation || is_all_registrants(s.reservation->type) ||
-                s.reservation->holder != nexus)
+            if (!s.reservation) return PrOutcome{SenseReason::invalid_field_in_cdb, {}};
+            if (is_all_registrants(s.reservation->type) || s.reservation->holder != nexus)
                 return kConflict;
+            if (p.service_action_key == 0) return parameter_field(8);
             if (p.aptpl && !aptpl_supported()) return parameter_field(17, 0);
             // VPD 83h: one target port, relative port 1.
             if (p.relative_target_port != 1) return parameter_field(18);
-            ITD_CHECK(cmd.move_to.has_value());
+            // The handler names the destination only for a request that passes the checks
+            // above; if the state changed in between, the request no longer holds.
+            if (!cmd.move_to) return kConflict;
             const NexusId dest = *cmd.move_to;
-            // SPC-4 5.12.8: the destination may not be the nexus the command came through.
+            // The destination may not be the nexus the command came through.
             if (dest == nexus) return parameter_field(kPrOutBasicBytes);
-            if (find_registration(s, dest) == nullptr) {
+            // SPC-4 5.12.8: the destination is registered with SARK, whether or not it was
+            // registered before.
+            if (Registration* existing = find_registration(s, dest)) {
+                existing->key = p.service_action_key;
+            } else {
                 if (s.registrations.size() >= kMaxRegistrations)
                     return outcome(SenseReason::insufficient_registration_resources);
                 s.registrations.push_back(Registration{

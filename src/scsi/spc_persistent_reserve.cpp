@@ -156,13 +156,16 @@ SenseReason handle_persistent_reserve_out(TaskPtr& task) {
     if (cmd.action == PrOutAction::register_and_move) {
         // Naming the destination creates its I_T nexus id: only for a request that can
         // succeed (a registered holder), so that failing commands leave no ids behind.
+        // The state machine gives the answer when it is not (move_to stays empty).
         const PrState s = reservations.snapshot();
         const bool holder = s.reservation && !is_all_registrants(s.reservation->type) &&
                             s.reservation->holder == t.nexus &&
-                            reservation_key(s) == cmd.params.reservation_key;
-        if (!holder) return SenseReason::reservation_conflict;
-        cmd.move_to = t.target->register_nexus(cmd.params.move_to_initiator_port,
-                                               names->target_port);
+                            reservation_key(s) == cmd.params.reservation_key &&
+                            cmd.params.service_action_key != 0;
+        if (holder) {
+            cmd.move_to = t.target->register_nexus(cmd.params.move_to_initiator_port,
+                                                   names->target_port);
+        }
     }
     const PrOutcome outcome = reservations.persistent_reserve_out(t.nexus, *names, cmd);
     t.detail.field = outcome.field;

@@ -268,10 +268,9 @@ TEST_F(Pr, PreemptWithoutReservationRemovesRegistrations) {
     ASSERT_TRUE(reg(b, 0, kB).good());
     std::uint32_t before = 0, after = 0;
     keys(&before);
-    // SARK 0 names nobody: INVALID FIELD IN PARAMETER LIST (byte 8); an unknown key: conflict.
-    Reply zero = prout(b, kPreempt, basic(kB, 0), kEA);
-    EXPECT_TRUE(zero.is(SenseReason::invalid_field_in_parameter_list));
-    EXPECT_EQ(load_be16(&zero.result.sense[16]), 8);
+    // SPC-4 figure 9: without a reservation SARK 0 names no registered key, like an unknown
+    // key: conflict.
+    EXPECT_TRUE(conflict(prout(b, kPreempt, basic(kB, 0), kEA)));
     EXPECT_TRUE(conflict(prout(b, kPreempt, basic(kB, 0x1234), kEA)));
     EXPECT_TRUE(conflict(prout(c, kPreempt, basic(0, kA), kEA)));
     EXPECT_TRUE(prout(b, kPreempt, basic(kB, kA), kEA).good());
@@ -287,6 +286,11 @@ TEST_F(Pr, PreemptTheHolder) {
     ASSERT_TRUE(reg(b, 0, kB).good());
     ASSERT_TRUE(reg(c, 0, kC).good());
     ASSERT_TRUE(reserve(a, kA, kWE).good());
+    // SPC-4 table 72: SARK 0 under a reservation that is not all-registrants: INVALID FIELD IN
+    // PARAMETER LIST, pointing at the SERVICE ACTION RESERVATION KEY (byte 8).
+    Reply zero = prout(b, kPreempt, basic(kB, 0), kEA);
+    EXPECT_TRUE(zero.is(SenseReason::invalid_field_in_parameter_list));
+    EXPECT_EQ(load_be16(&zero.result.sense[16]), 8);
     // b preempts a's reservation and changes the type: a is unregistered (REGISTRATIONS
     // PREEMPTED), c stays registered and hears RESERVATIONS RELEASED (the type changed).
     EXPECT_TRUE(prout(b, kPreemptAbort, basic(kB, kA), kEARO).good());
@@ -333,8 +337,10 @@ TEST_F(Pr, RegisterAndMove) {
         p.insert(p.end(), tid.begin(), tid.end());
         return p;
     };
-    // Not the holder (no reservation): conflict.
-    EXPECT_TRUE(conflict(prout(b, kRegisterMove, move_params(kB, kC, "iqn.c,i,0x3", 0))));
+    // SPC-4 5.12.8: no reservation: INVALID FIELD IN CDB; unregistered: conflict.
+    EXPECT_TRUE(prout(b, kRegisterMove, move_params(kB, kC, "iqn.c,i,0x3", 0))
+                    .is(SenseReason::invalid_field_in_cdb));
+    EXPECT_TRUE(conflict(prout(c, kRegisterMove, move_params(0, kC, "iqn.b,i,0x2", 0))));
     ASSERT_TRUE(reserve(b, kB, kWE).good());
     EXPECT_TRUE(conflict(prout(a, kRegisterMove, move_params(kA, kC, "iqn.c,i,0x3", 0))));
     // To itself: INVALID FIELD IN PARAMETER LIST; another target port: the same.
@@ -356,6 +362,29 @@ TEST_F(Pr, RegisterAndMove) {
     EXPECT_TRUE(prout(c, kRegisterMove, move_params(kC, 0x77, "iqn.b,i,0x2", 0)).good());
     EXPECT_EQ(keys(), (std::vector<std::uint64_t>{kA, kC, 0x77}));
     EXPECT_EQ(reservation(), (std::pair<std::uint64_t, std::uint8_t>{0x77, kWE}));
+    // To a nexus already registered: its key becomes SARK.
+    EXPECT_TRUE(prout(b, kRegisterMove, move_params(0x77, 0x55, "iqn.c,i,0x3", 0x02)).good());
+    EXPECT_EQ(keys(), (std::vector<std::uint64_t>{kA, 0x55}));
+    EXPECT_EQ(reservation(), (std::pair<std::uint64_t, std::uint8_t>{0x55, kWE}));
+    // An all-registrants reservation cannot be moved.
+    ASSERT_TRUE(prout(c, kRelease, basic(0x55, 0), kWE).good());
+    ASSERT_TRUE(reserve(c, 0x55, kWEAR).good());
+    EXPECT_TRUE(conflict(prout(c, kRegisterMove, move_params(0x55, 0x66, "iqn.b,i,0x2", 0))));
+}
+
+TEST_F(Pr, PreemptRemovesEveryRegistrationWithTheKey) {
+    ASSERT_TRUE(reg(a, 0, kA).good());
+    ASSERT_TRUE(reg(b, 0, kB).good());
+    ASSERT_TRUE(reg(c, 0, kB).good());  // two nexuses may share a key
+    EXPECT_TRUE(prout(a, kPreempt, basic(kA, kB), kWE).good());
+    EXPECT_EQ(keys(), (std::vector<std::uint64_t>{kA}));
+    EXPECT_EQ(ua(b), SenseReason::ua_registrations_preempted);
+    EXPECT_EQ(ua(c), SenseReason::ua_registrations_preempted);
+    // SPC-4 5.12.11.4.4: SARK may be the requester's own key: its registration goes too,
+    // without a unit attention.
+    EXPECT_TRUE(prout(a, kPreempt, basic(kA, kA), kWE).good());
+    EXPECT_TRUE(keys().empty());
+    EXPECT_EQ(ua(a), std::nullopt);
 }
 
 TEST_F(Pr, ReadFullStatus) {
