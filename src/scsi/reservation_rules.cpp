@@ -9,9 +9,9 @@ namespace {
 using P = PrAccess;
 using S = Spc2Access;
 
-// SPC-4 table 62 and SBC-4 table 13 (commands allowed in the presence of various reservations);
-// REPORT CAPABILITIES' ALLOW COMMANDS field (011b) promises exactly the TEST UNIT READY and
-// "read" rows below. Rows for commands not implemented yet (MODE SELECT, SANITIZE, ...) are
+// SPC-4 table 65 and SBC-4 table 13 (commands allowed in the presence of various reservations);
+// REPORT CAPABILITIES' ALLOW COMMANDS field (100b) promises exactly the TEST UNIT READY,
+// RECEIVE COPY RESULTS and "read" rows below. Rows for commands not implemented yet (MODE SELECT, SANITIZE, ...) are
 // here so that the command, once added, meets reservations correctly.
 constexpr ReservationRule kRules[] = {
     // clang-format off
@@ -47,7 +47,7 @@ constexpr ReservationRule kRules[] = {
     {0x5e, -1, P::persistent, S::conflict},  // PERSISTENT RESERVE IN
     {0x5f, -1, P::persistent, S::conflict},  // PERSISTENT RESERVE OUT
     {0x83, -1, P::write, S::conflict},       // EXTENDED COPY
-    {0x84, -1, P::read, S::conflict},        // RECEIVE COPY RESULTS
+    {0x84, -1, P::allowed, S::conflict},     // RECEIVE COPY RESULTS / DATA / STATUS
     {0x88, -1, P::read, S::conflict},        // READ(16)
     {0x89, -1, P::write, S::conflict},       // COMPARE AND WRITE
     {0x8a, -1, P::write, S::conflict},       // WRITE(16)

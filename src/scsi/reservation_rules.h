@@ -1,4 +1,4 @@
-// How each command meets a reservation held through another I_T nexus: SPC-4 5.12.1 table 62
+// How each command meets a reservation held through another I_T nexus: SPC-4 5.12.1 table 65
 // (persistent reservations, "commands allowed in the presence of various reservations"), the
 // SBC-4 4.18 table for block commands, and SPC-2 5.5.1 for RESERVE/RELEASE reservations.
 // Keyed by opcode and service action, apart from the command table so that a command added

@@ -146,7 +146,7 @@ bool Reservations::conflicts(NexusId nexus, const ReservationRule& rule) const {
     // SPC-4 5.12.3 (CRH=0): while any registration exists, RESERVE and RELEASE conflict.
     if (rule.pr == PrAccess::spc2 && !state_.registrations.empty()) return true;
     if (!state_.reservation || is_holder(state_, nexus)) return false;
-    // SPC-4 5.12.1 table 62, SBC-4 4.18: a nexus that does not hold the reservation.
+    // SPC-4 5.12.1 table 65, SBC-4 4.18: a nexus that does not hold the reservation.
     const PrType type = state_.reservation->type;
     const bool registered = find_registration(state_, nexus) != nullptr;
     switch (rule.pr) {

@@ -62,10 +62,11 @@ std::vector<std::uint8_t> report_capabilities(const PrState& s, bool aptpl_suppo
     // CRH=0 (RESERVE/RELEASE conflict with registrations), SIP_C=0 (no SPEC_I_PT), ATP_C=1
     // (ALL_TG_PT: with one target port every registration is on all of them), PTPL_C.
     data[2] = static_cast<std::uint8_t>(0x04 | (aptpl_supported ? 0x01 : 0x00));
-    // TMV=1; ALLOW COMMANDS 011b: TEST UNIT READY passes WRITE EXCLUSIVE and EXCLUSIVE ACCESS,
-    // MODE SENSE, READ BUFFER, REPORT SUPPORTED OPERATION CODES, ... pass WRITE EXCLUSIVE
-    // (reservation_rules.cpp); PTPL_A: APTPL is in effect.
-    data[3] = static_cast<std::uint8_t>(0x80 | (0x3 << 4) | (s.aptpl ? 0x01 : 0x00));
+    // TMV=1; ALLOW COMMANDS 100b (SPC-4 table 208): TEST UNIT READY and RECEIVE COPY RESULTS
+    // pass WRITE EXCLUSIVE and EXCLUSIVE ACCESS, MODE SENSE, READ BUFFER, REPORT SUPPORTED
+    // OPERATION CODES, ... pass WRITE EXCLUSIVE (reservation_rules.cpp); PTPL_A: APTPL is in
+    // effect.
+    data[3] = static_cast<std::uint8_t>(0x80 | (0x4 << 4) | (s.aptpl ? 0x01 : 0x00));
     // PERSISTENT RESERVATION TYPE MASK: WR_EX_AR, EX_AC_RO, WR_EX_RO, EX_AC, WR_EX; EX_AC_AR.
     data[4] = 0x80 | 0x40 | 0x20 | 0x08 | 0x02;
     data[5] = 0x01;

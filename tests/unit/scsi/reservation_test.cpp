@@ -425,7 +425,7 @@ TEST_F(Pr, ReportCapabilitiesWithoutStateFile) {
     ASSERT_EQ(r.data.size(), 8u);
     EXPECT_EQ(load_be16(&r.data[0]), 8);
     EXPECT_EQ(r.data[2], 0x04);  // ATP_C; no CRH, SIP_C or PTPL_C
-    EXPECT_EQ(r.data[3], 0x80 | 0x30);
+    EXPECT_EQ(r.data[3], 0x80 | 0x40);  // TMV, ALLOW COMMANDS 100b, PTPL_A=0
     EXPECT_EQ(load_be16(&r.data[4]), 0xea01);
     // SPC-4 6.16.3: APTPL=1 without persistence support: INVALID FIELD IN PARAMETER LIST.
     Reply aptpl = reg(a, 0, kA, 0x01);
