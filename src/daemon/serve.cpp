@@ -102,7 +102,11 @@ int serve(const Config& config) {
             lun_config.naa_id = spec.wwn;
             lun_config.pr_state_path = pr_state_path(config, tc.name, lun, spec);
             if (lun_config.pr_state_path.empty())
-                spdlog::debug("target {} LUN {}: APTPL not supported (no --state-dir)", tc.name, lun);
+                spdlog::debug("target {} LUN {}: APTPL not supported (no --state-dir)", tc.name,
+                              lun);
+            else
+                spdlog::debug("target {} LUN {}: APTPL state in {}", tc.name, lun,
+                              lun_config.pr_state_path);
             target->add_lun(static_cast<std::uint32_t>(lun), std::move(lun_config));
         }
         // SPC-4 5.12.5: registrations and reservations made with APTPL=1 come back.

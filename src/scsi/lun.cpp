@@ -25,7 +25,9 @@ std::uint64_t identity_hash(std::string_view target_name, std::uint32_t lun) {
 }  // namespace
 
 LogicalUnit::LogicalUnit(std::uint32_t lun, LunConfig config, std::string_view target_name)
-    : lun_(lun), config_(std::move(config)), reservations_(unit_attentions_, config_.pr_state_path) {
+    : lun_(lun),
+      config_(std::move(config)),
+      reservations_(unit_attentions_, config_.pr_state_path) {
     ITD_CHECK(config_.volume != nullptr);
     const std::uint64_t h = identity_hash(target_name, lun);
     if (config_.serial.empty()) {

@@ -63,11 +63,12 @@ std::optional<T> parse_number(std::string_view text, int base = 10) {
 bool valid_type(std::uint8_t type) {
     return type == 1 || type == 3 || type == 5 || type == 6 || type == 7 || type == 8;
 }
-bool all_registrants_type(std::uint8_t type) { return type == 7 || type == 8; }
+bool all_registrants_type(std::uint8_t type) {
+    return type == 7 || type == 8;
+}
 
 std::unexpected<Error> bad(std::size_t line, std::string_view what) {
-    return fail(Errc::invalid_argument,
-                "line " + std::to_string(line) + ": " + std::string(what));
+    return fail(Errc::invalid_argument, "line " + std::to_string(line) + ": " + std::string(what));
 }
 
 std::unexpected<Error> os_error(std::string_view what, const std::string& path) {
@@ -151,7 +152,8 @@ itd::Result<StoredPrState> decode_pr_state(std::string_view text) {
                 res.holder = *holder;
             }
             // SPC-4 5.12.10: a reservation needs a registered holder.
-            if (state.registrations.empty()) return bad(line_number, "reservation without registrations");
+            if (state.registrations.empty())
+                return bad(line_number, "reservation without registrations");
             state.reservation = res;
         } else {
             return bad(line_number, "unknown record");
@@ -219,7 +221,8 @@ itd::Status write_state_file(const std::string& path, std::string_view contents)
     }
     // The rename is durable only once the directory entry is.
     const std::size_t slash = path.rfind('/');
-    const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+    const std::string dir =
+        slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
     const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dir_fd < 0) return os_error("cannot open directory", dir);
     const int rc = ::fsync(dir_fd);

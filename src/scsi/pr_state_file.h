@@ -32,8 +32,8 @@ struct StoredRegistration {
 };
 
 struct StoredReservation {
-    std::uint8_t type = 0;                 // SPC-4 table 170 TYPE code
-    std::optional<std::size_t> holder;     // index into registrations; none: all registrants
+    std::uint8_t type = 0;              // SPC-4 table 170 TYPE code
+    std::optional<std::size_t> holder;  // index into registrations; none: all registrants
 
     friend bool operator==(const StoredReservation&, const StoredReservation&) = default;
 };

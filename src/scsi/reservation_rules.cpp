@@ -11,8 +11,8 @@ using S = Spc2Access;
 
 // SPC-4 table 65 and SBC-4 table 13 (commands allowed in the presence of various reservations);
 // REPORT CAPABILITIES' ALLOW COMMANDS field (100b) promises exactly the TEST UNIT READY,
-// RECEIVE COPY RESULTS and "read" rows below. Rows for commands not implemented yet (MODE SELECT, SANITIZE, ...) are
-// here so that the command, once added, meets reservations correctly.
+// RECEIVE COPY RESULTS and "read" rows below. Rows for commands not implemented yet (MODE SELECT,
+// SANITIZE, ...) are here so that the command, once added, meets reservations correctly.
 constexpr ReservationRule kRules[] = {
     // clang-format off
     {0x00, -1, P::allowed, S::conflict},     // TEST UNIT READY (SPC-4: allowed under PRs)

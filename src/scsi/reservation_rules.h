@@ -11,11 +11,11 @@ namespace itd::scsi {
 
 // What a command does to the medium, as far as persistent reservations care.
 enum class PrAccess : std::uint8_t {
-    allowed,       // never conflicts (INQUIRY, REPORT LUNS, READ CAPACITY, TEST UNIT READY, ...)
-    read,          // reads: allowed through WRITE EXCLUSIVE types, not through EXCLUSIVE ACCESS
-    write,         // writes: conflict for a non-holder unless registered under RO/AR types
-    persistent,    // PERSISTENT RESERVE IN/OUT: the service action decides (SPC-4 5.12.7-11)
-    spc2,          // RESERVE/RELEASE(6/10): conflict while any registration exists (CRH=0)
+    allowed,     // never conflicts (INQUIRY, REPORT LUNS, READ CAPACITY, TEST UNIT READY, ...)
+    read,        // reads: allowed through WRITE EXCLUSIVE types, not through EXCLUSIVE ACCESS
+    write,       // writes: conflict for a non-holder unless registered under RO/AR types
+    persistent,  // PERSISTENT RESERVE IN/OUT: the service action decides (SPC-4 5.12.7-11)
+    spc2,        // RESERVE/RELEASE(6/10): conflict while any registration exists (CRH=0)
 };
 
 // How a command meets an SPC-2 reservation held by another I_T nexus (SPC-2 5.5.1).

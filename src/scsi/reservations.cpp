@@ -9,13 +9,20 @@ namespace itd::scsi {
 
 std::optional<PrType> pr_type_from_code(std::uint8_t code) {
     switch (code) {
-        case 0x1: return PrType::write_exclusive;
-        case 0x3: return PrType::exclusive_access;
-        case 0x5: return PrType::write_exclusive_registrants_only;
-        case 0x6: return PrType::exclusive_access_registrants_only;
-        case 0x7: return PrType::write_exclusive_all_registrants;
-        case 0x8: return PrType::exclusive_access_all_registrants;
-        default: return std::nullopt;
+        case 0x1:
+            return PrType::write_exclusive;
+        case 0x3:
+            return PrType::exclusive_access;
+        case 0x5:
+            return PrType::write_exclusive_registrants_only;
+        case 0x6:
+            return PrType::exclusive_access_registrants_only;
+        case 0x7:
+            return PrType::write_exclusive_all_registrants;
+        case 0x8:
+            return PrType::exclusive_access_all_registrants;
+        default:
+            return std::nullopt;
     }
 }
 
@@ -35,10 +42,12 @@ bool is_exclusive_access(PrType type) {
     switch (type) {
         case PrType::exclusive_access:
         case PrType::exclusive_access_registrants_only:
-        case PrType::exclusive_access_all_registrants: return true;
+        case PrType::exclusive_access_all_registrants:
+            return true;
         case PrType::write_exclusive:
         case PrType::write_exclusive_registrants_only:
-        case PrType::write_exclusive_all_registrants: return false;
+        case PrType::write_exclusive_all_registrants:
+            return false;
     }
     return true;
 }
@@ -61,7 +70,9 @@ bool is_holder(const PrState& s, NexusId nexus) {
     return s.reservation->holder == nexus;
 }
 
-PrOutcome outcome(SenseReason reason) { return PrOutcome{reason, {}}; }
+PrOutcome outcome(SenseReason reason) {
+    return PrOutcome{reason, {}};
+}
 
 PrOutcome parameter_field(std::uint16_t byte, std::optional<std::uint8_t> bit = {}) {
     return PrOutcome{SenseReason::invalid_field_in_parameter_list, FieldPointer{false, byte, bit}};
@@ -109,7 +120,8 @@ StoredPrState to_stored(const PrState& s) {
     out.generation = s.generation;
     if (!s.aptpl) return out;  // SPC-4 5.12.5: APTPL=0: nothing survives a power loss
     for (const Registration& r : s.registrations)
-        out.registrations.push_back({r.key, r.all_tg_pt, r.names.initiator_port, r.names.target_port});
+        out.registrations.push_back(
+            {r.key, r.all_tg_pt, r.names.initiator_port, r.names.target_port});
     if (s.reservation) {
         StoredReservation res;
         res.type = static_cast<std::uint8_t>(s.reservation->type);
@@ -152,7 +164,8 @@ bool Reservations::conflicts(NexusId nexus, const ReservationRule& rule) const {
     switch (rule.pr) {
         case PrAccess::allowed:
         case PrAccess::persistent:
-        case PrAccess::spc2: return false;
+        case PrAccess::spc2:
+            return false;
         case PrAccess::read:
             // Reads pass WRITE EXCLUSIVE of every kind; EXCLUSIVE ACCESS lets registrants read
             // only under the registrants-only and all-registrants types.
@@ -260,7 +273,8 @@ PrOutcome Reservations::apply(PrState& s, NexusId nexus, const NexusNames& names
             // SPC-4 5.12.11.6: every registration and the reservation go; every other
             // registrant hears RESERVATIONS PREEMPTED.
             for (const Registration& r : s.registrations)
-                if (r.nexus != nexus) uas.emplace_back(r.nexus, SenseReason::ua_reservations_preempted);
+                if (r.nexus != nexus)
+                    uas.emplace_back(r.nexus, SenseReason::ua_reservations_preempted);
             s.registrations.clear();
             s.reservation.reset();
             ++s.generation;
@@ -272,9 +286,9 @@ PrOutcome Reservations::apply(PrState& s, NexusId nexus, const NexusNames& names
             if (reg == nullptr || p.reservation_key != reg->key) return kConflict;
             ITD_CHECK(cmd.type.has_value());
             const std::uint64_t sark = p.service_action_key;
-            const bool sark_registered = std::any_of(
-                s.registrations.begin(), s.registrations.end(),
-                [&](const Registration& r) { return r.key == sark; });
+            const bool sark_registered =
+                std::any_of(s.registrations.begin(), s.registrations.end(),
+                            [&](const Registration& r) { return r.key == sark; });
             if (s.reservation && is_all_registrants(s.reservation->type) && sark == 0) {
                 // Preempting an all-registrants reservation with SARK zero removes every other
                 // registration and makes the requester the holder of a reservation of the new
@@ -353,12 +367,14 @@ PrOutcome Reservations::apply(PrState& s, NexusId nexus, const NexusNames& names
             } else {
                 if (s.registrations.size() >= kMaxRegistrations)
                     return outcome(SenseReason::insufficient_registration_resources);
-                s.registrations.push_back(Registration{
-                    dest, p.service_action_key, false,
-                    NexusNames{p.move_to_initiator_port, names.target_port}});
+                s.registrations.push_back(
+                    Registration{dest, p.service_action_key, false,
+                                 NexusNames{p.move_to_initiator_port, names.target_port}});
             }
             s.reservation->holder = dest;
-            if (p.unreg) std::erase_if(s.registrations, [&](const Registration& r) { return r.nexus == nexus; });
+            if (p.unreg)
+                std::erase_if(s.registrations,
+                              [&](const Registration& r) { return r.nexus == nexus; });
             s.aptpl = p.aptpl;
             ++s.generation;
             return kGood;
@@ -390,7 +406,9 @@ void Reservations::reset() {
     update_active();
 }
 
-void Reservations::nexus_lost(NexusId nexus) { release_spc2(nexus); }
+void Reservations::nexus_lost(NexusId nexus) {
+    release_spc2(nexus);
+}
 
 itd::Status Reservations::save(const PrState& state) const {
     return write_state_file(state_path_, encode_pr_state(to_stored(state)));
@@ -416,7 +434,8 @@ itd::Status Reservations::restore(const NexusResolver& resolve) {
         const auto type = pr_type_from_code(stored->reservation->type);
         ITD_CHECK(type.has_value());  // decode_pr_state checked it
         PersistentReservation res{0, *type};
-        if (stored->reservation->holder) res.holder = next.registrations[*stored->reservation->holder].nexus;
+        if (stored->reservation->holder)
+            res.holder = next.registrations[*stored->reservation->holder].nexus;
         next.reservation = res;
     }
     // The file holds registrations only when APTPL was 1 when it was written.

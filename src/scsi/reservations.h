@@ -5,13 +5,14 @@
 //
 // Persistent reservation state (SPC-4 5.12.7-5.12.11), per LU, keyed by I_T nexus:
 //
-//              REGISTER / REGISTER AND IGNORE EXISTING KEY (key != 0)
-//   unregistered ───────────────────────────────────────────────▶ registered(key)
-//        ▲   ◀─── REGISTER(SARK=0), PREEMPT(key), CLEAR ───────────┘   │
-//        │                                                             │ RESERVE(type)
-//        │          RELEASE(type), REGISTER(SARK=0) by the holder     ▼
-//        └── CLEAR, PREEMPT ◀────────────────────────────── holder(type)
-//                                  REGISTER AND MOVE: the reservation goes to another nexus
+//                REGISTER, REGISTER AND IGNORE EXISTING KEY (SARK != 0)
+//   unregistered ─────────────────────────────────────────▶ registered(key)
+//        ▲  ◀──── REGISTER(SARK=0), PREEMPT(key), CLEAR ─────┘   │   ▲
+//        │                                         RESERVE(type) │   │ RELEASE(type)
+//        │                                                       ▼   │
+//        └──── REGISTER(SARK=0), PREEMPT(key), CLEAR ──────── holder(type)
+//                   (the reservation ends with the holder's registration)
+//   REGISTER AND MOVE: the reservation, and a registration, go to another nexus.
 //
 // For the ALL REGISTRANTS types every registered nexus is a holder (SPC-4 5.12.10), and the
 // reservation ends when the last registration does.
@@ -69,10 +70,10 @@ struct PersistentReservation {
 };
 
 struct PrState {
-    std::uint32_t generation = 0;          // SPC-4 6.15.2 PRGENERATION
+    std::uint32_t generation = 0;             // SPC-4 6.15.2 PRGENERATION
     std::vector<Registration> registrations;  // in the order they were made
     std::optional<PersistentReservation> reservation;
-    bool aptpl = false;                    // the last valid APTPL bit (SPC-4 5.12.5)
+    bool aptpl = false;  // the last valid APTPL bit (SPC-4 5.12.5)
 };
 
 // One PERSISTENT RESERVE OUT, decoded and checked for CDB-level errors by the handler.
@@ -94,7 +95,7 @@ using NexusResolver =
     std::function<NexusId(std::string_view initiator_port, std::string_view target_port)>;
 
 class Reservations {
-public:
+  public:
     // A bound on memory per LU (INSUFFICIENT REGISTRATION RESOURCES beyond it).
     static constexpr std::size_t kMaxRegistrations = 1024;
 
@@ -130,11 +131,11 @@ public:
     // that does not exist is no error; a corrupt one is (nothing is loaded).
     itd::Status restore(const NexusResolver& resolve);
 
-private:
+  private:
     using UaList = std::vector<std::pair<NexusId, SenseReason>>;
 
-    PrOutcome apply(PrState& next, NexusId nexus, const NexusNames& names,
-                    const PrOutCommand& cmd, UaList& uas) const;
+    PrOutcome apply(PrState& next, NexusId nexus, const NexusNames& names, const PrOutCommand& cmd,
+                    UaList& uas) const;
     itd::Status save(const PrState& state) const;
     void update_active();
 

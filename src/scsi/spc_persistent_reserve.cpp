@@ -101,11 +101,13 @@ bool uses_type(PrOutAction action) {
         case PrOutAction::reserve:
         case PrOutAction::release:
         case PrOutAction::preempt:
-        case PrOutAction::preempt_and_abort: return true;
+        case PrOutAction::preempt_and_abort:
+            return true;
         case PrOutAction::register_key:
         case PrOutAction::clear:
         case PrOutAction::register_and_ignore:
-        case PrOutAction::register_and_move: return false;
+        case PrOutAction::register_and_move:
+            return false;
     }
     return false;
 }
@@ -120,11 +122,20 @@ SenseReason handle_persistent_reserve_in(TaskPtr& task) {
     const PrState s = reservations.snapshot();
     std::vector<std::uint8_t> data;
     switch (cdb[1] & 0x1f) {
-        case kReadKeys: data = read_keys(s); break;
-        case kReadReservation: data = read_reservation(s); break;
-        case kReportCapabilities: data = report_capabilities(s, reservations.aptpl_supported()); break;
-        case kReadFullStatus: data = read_full_status(s); break;
-        default: return t.invalid_cdb_field(1, 4);  // the table has rows for 0..3 only
+        case kReadKeys:
+            data = read_keys(s);
+            break;
+        case kReadReservation:
+            data = read_reservation(s);
+            break;
+        case kReportCapabilities:
+            data = report_capabilities(s, reservations.aptpl_supported());
+            break;
+        case kReadFullStatus:
+            data = read_full_status(s);
+            break;
+        default:
+            return t.invalid_cdb_field(1, 4);  // the table has rows for 0..3 only
     }
     t.send_data(data, allocation_length);
     return SenseReason::none;
@@ -164,8 +175,8 @@ SenseReason handle_persistent_reserve_out(TaskPtr& task) {
                             reservation_key(s) == cmd.params.reservation_key &&
                             cmd.params.service_action_key != 0;
         if (holder) {
-            cmd.move_to = t.target->register_nexus(cmd.params.move_to_initiator_port,
-                                                   names->target_port);
+            cmd.move_to =
+                t.target->register_nexus(cmd.params.move_to_initiator_port, names->target_port);
         }
     }
     const PrOutcome outcome = reservations.persistent_reserve_out(t.nexus, *names, cmd);

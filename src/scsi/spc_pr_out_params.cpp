@@ -21,11 +21,12 @@ std::unexpected<PrOutParseError> field_error(std::size_t byte,
                                              std::optional<std::uint8_t> bit = {}) {
     return std::unexpected(PrOutParseError{
         SenseReason::invalid_field_in_parameter_list,
-        FieldPointer{false, static_cast<std::uint16_t>(std::min<std::size_t>(byte, 0xffff)),
-                     bit}});
+        FieldPointer{false, static_cast<std::uint16_t>(std::min<std::size_t>(byte, 0xffff)), bit}});
 }
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+char lower(char c) {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 }  // namespace
 
@@ -65,8 +66,8 @@ std::expected<std::string, std::size_t> parse_iscsi_port_transport_id(
     for (const char c : name) {
         // RFC 7143 4.2.7.1 characters; anything else (a comma, a space, a control byte) cannot
         // be a name we would have logged in.
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
-                        c == '-' || c == ':';
+        const bool ok =
+            (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == ':';
         if (!ok) return std::unexpected(std::size_t{4});
     }
     char suffix[32];

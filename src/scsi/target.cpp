@@ -71,7 +71,8 @@ NexusId Target::register_nexus(std::string_view initiator_port, std::string_view
         if (it != nexus_ids_.end()) return it->second;
         id = next_nexus_++;
         nexus_ids_.emplace(std::move(key), id);
-        nexus_names_.emplace(id, NexusNames{std::string(initiator_port), std::string(target_port)});
+        nexus_names_.emplace(id,
+                             NexusNames{std::string(initiator_port), std::string(target_port)});
     }
     std::shared_lock lock(luns_mutex_);
     for (const auto& [lun, unit] : luns_) unit->unit_attentions().add_nexus(id);

@@ -90,10 +90,12 @@ TEST(Aptpl, Before) {
     ASSERT_GE(caps->datain.size, 4);
     EXPECT_EQ(caps->datain.data[3] & 0x01, 0);
 
-    ASSERT_EQ(prout(a.get(), SCSI_PERSISTENT_RESERVE_REGISTER_AND_IGNORE_EXISTING_KEY, 0, kKeyA, 0,
-                    true), SCSI_STATUS_GOOD);
-    ASSERT_EQ(prout(b.get(), SCSI_PERSISTENT_RESERVE_REGISTER_AND_IGNORE_EXISTING_KEY, 0, kKeyB, 0,
-                    true), SCSI_STATUS_GOOD);
+    ASSERT_EQ(
+        prout(a.get(), SCSI_PERSISTENT_RESERVE_REGISTER_AND_IGNORE_EXISTING_KEY, 0, kKeyA, 0, true),
+        SCSI_STATUS_GOOD);
+    ASSERT_EQ(
+        prout(b.get(), SCSI_PERSISTENT_RESERVE_REGISTER_AND_IGNORE_EXISTING_KEY, 0, kKeyB, 0, true),
+        SCSI_STATUS_GOOD);
     ASSERT_EQ(prout(a.get(), SCSI_PERSISTENT_RESERVE_RESERVE, kKeyA, 0,
                     SCSI_PERSISTENT_RESERVE_TYPE_WRITE_EXCLUSIVE_REGISTRANTS_ONLY),
               SCSI_STATUS_GOOD);
@@ -115,10 +117,11 @@ TEST(Aptpl, After) {
     clear_ua(c.get());
 
     // The registrations came back, in order, and the reservation with its holder and type.
-    Task keys(iscsi_persistent_reserve_in_sync(a.get(), lun(), SCSI_PERSISTENT_RESERVE_READ_KEYS,
-                                               1024));
+    Task keys(
+        iscsi_persistent_reserve_in_sync(a.get(), lun(), SCSI_PERSISTENT_RESERVE_READ_KEYS, 1024));
     ASSERT_TRUE(keys && keys->status == SCSI_STATUS_GOOD);
-    auto* rk = static_cast<scsi_persistent_reserve_in_read_keys*>(scsi_datain_unmarshall(keys.get()));
+    auto* rk =
+        static_cast<scsi_persistent_reserve_in_read_keys*>(scsi_datain_unmarshall(keys.get()));
     ASSERT_NE(rk, nullptr);
     ASSERT_EQ(rk->num_keys, 2);
     EXPECT_EQ(rk->keys[0], kKeyA);

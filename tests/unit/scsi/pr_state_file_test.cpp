@@ -11,7 +11,8 @@ namespace {
 StoredPrState sample() {
     StoredPrState s;
     s.generation = 42;
-    s.registrations.push_back({0x1122334455667788ull, false, "iqn.a,i,0x000000000001", "iqn.t,t,0x0001"});
+    s.registrations.push_back(
+        {0x1122334455667788ull, false, "iqn.a,i,0x000000000001", "iqn.t,t,0x0001"});
     s.registrations.push_back({0x99ull, true, "iqn.b with space,i,0x2", "iqn.t,t,0x0001"});
     s.reservation = StoredReservation{5, 1};
     return s;
@@ -34,21 +35,21 @@ TEST(PrStateFile, RejectsCorruptFiles) {
     const char* bad[] = {
         "",
         "something else\ngeneration 1\n",
-        "itd-persistent-reservations 1\n",                       // no generation
+        "itd-persistent-reservations 1\n",  // no generation
         "itd-persistent-reservations 1\ngeneration x\n",
         "itd-persistent-reservations 1\ngeneration 1\nregistration 0000000000000000 0 61 62\n",
         "itd-persistent-reservations 1\ngeneration 1\nregistration 00000000000000001 0 61 62\n",
         "itd-persistent-reservations 1\ngeneration 1\nregistration 0000000000000001 2 61 62\n",
         "itd-persistent-reservations 1\ngeneration 1\nregistration 0000000000000001 0 6 62\n",
         "itd-persistent-reservations 1\ngeneration 1\nregistration 0000000000000001 0 61 62\n"
-        "registration 0000000000000002 0 61 62\n",               // the same nexus twice
+        "registration 0000000000000002 0 61 62\n",                         // the same nexus twice
         "itd-persistent-reservations 1\ngeneration 1\nreservation 1 0\n",  // nobody registered
         "itd-persistent-reservations 1\ngeneration 1\nregistration 0000000000000001 0 61 62\n"
-        "reservation 2 0\n",                                     // no TYPE 2h
+        "reservation 2 0\n",  // no TYPE 2h
         "itd-persistent-reservations 1\ngeneration 1\nregistration 0000000000000001 0 61 62\n"
-        "reservation 1 1\n",                                     // holder out of range
+        "reservation 1 1\n",  // holder out of range
         "itd-persistent-reservations 1\ngeneration 1\nregistration 0000000000000001 0 61 62\n"
-        "reservation 7 0\n",                                     // all registrants: "all"
+        "reservation 7 0\n",  // all registrants: "all"
         "itd-persistent-reservations 1\ngeneration 1\nregistration 0000000000000001 0 61 62\n"
         "reservation 1 all\n",
         "itd-persistent-reservations 1\ngeneration 1\nbogus\n",
@@ -58,8 +59,8 @@ TEST(PrStateFile, RejectsCorruptFiles) {
 }
 
 TEST(PrStateFile, WriteAndRead) {
-    const auto dir = std::filesystem::temp_directory_path() /
-                     ("itd-pr-file-" + std::to_string(::getpid()));
+    const auto dir =
+        std::filesystem::temp_directory_path() / ("itd-pr-file-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
     const std::string path = (dir / "state.pr").string();
     EXPECT_EQ(read_state_file(path).error().code, Errc::not_found);

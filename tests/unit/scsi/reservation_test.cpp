@@ -10,8 +10,8 @@
 
 #include "harness.h"
 #include "scsi/command_table.h"
-#include "scsi/reservation_rules.h"
 #include "scsi/pr_state_file.h"
+#include "scsi/reservation_rules.h"
 #include "scsi/reservations.h"
 #include "scsi/spc_pr_out_params.h"
 
@@ -32,7 +32,7 @@ std::vector<std::uint8_t> basic(std::uint64_t key, std::uint64_t sark, std::uint
 }
 
 class Pr : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         a = h.nexus;  // "iqn.init,i,0x1"
         b = h.target.register_nexus("iqn.b,i,0x000000000002", "iqn.target,t,0x1");
@@ -99,9 +99,9 @@ protected:
     bool conflict(const Reply& r) { return r.result.status == Status::reservation_conflict; }
     std::optional<SenseReason> ua(NexusId n) {
         Reply r = h.run({0x00, 0, 0, 0, 0, 0}, 0, {}, lun_field, n);
-        for (SenseReason s : {SenseReason::ua_reservations_preempted,
-                              SenseReason::ua_reservations_released,
-                              SenseReason::ua_registrations_preempted}) {
+        for (SenseReason s :
+             {SenseReason::ua_reservations_preempted, SenseReason::ua_reservations_released,
+              SenseReason::ua_registrations_preempted}) {
             if (r.is(s)) return s;
         }
         EXPECT_TRUE(r.good());
@@ -415,8 +415,8 @@ TEST_F(Pr, ReadFullStatus) {
         }
         at += 24 + tid_len;
     }
-    EXPECT_EQ(ports, (std::vector<std::string>{"iqn.init,i,0x000000000001",
-                                               "iqn.b,i,0x000000000002"}));
+    EXPECT_EQ(ports,
+              (std::vector<std::string>{"iqn.init,i,0x000000000001", "iqn.b,i,0x000000000002"}));
 }
 
 TEST_F(Pr, ReportCapabilitiesWithoutStateFile) {
@@ -424,7 +424,7 @@ TEST_F(Pr, ReportCapabilitiesWithoutStateFile) {
     ASSERT_TRUE(r.good());
     ASSERT_EQ(r.data.size(), 8u);
     EXPECT_EQ(load_be16(&r.data[0]), 8);
-    EXPECT_EQ(r.data[2], 0x04);  // ATP_C; no CRH, SIP_C or PTPL_C
+    EXPECT_EQ(r.data[2], 0x04);         // ATP_C; no CRH, SIP_C or PTPL_C
     EXPECT_EQ(r.data[3], 0x80 | 0x40);  // TMV, ALLOW COMMANDS 100b, PTPL_A=0
     EXPECT_EQ(load_be16(&r.data[4]), 0xea01);
     // SPC-4 6.16.3: APTPL=1 without persistence support: INVALID FIELD IN PARAMETER LIST.
@@ -436,12 +436,13 @@ TEST_F(Pr, ReportCapabilitiesWithoutStateFile) {
 
 TEST_F(Pr, CdbAndParameterListErrors) {
     ASSERT_TRUE(reg(a, 0, kA).good());
-    EXPECT_TRUE(reserve(a, kA, 2).is(SenseReason::invalid_field_in_cdb));   // TYPE 2h
+    EXPECT_TRUE(reserve(a, kA, 2).is(SenseReason::invalid_field_in_cdb));     // TYPE 2h
     EXPECT_TRUE(reserve(a, kA, 0x11).is(SenseReason::invalid_field_in_cdb));  // SCOPE 1h
     EXPECT_TRUE(prout(a, kRegister, {}, 0, 0).is(SenseReason::parameter_list_length_error));
     EXPECT_TRUE(prout(a, kRegister, std::vector<std::uint8_t>(28, 0))
                     .is(SenseReason::parameter_list_length_error));
-    EXPECT_TRUE(reg(a, kA, kB, 0x08).is(SenseReason::invalid_field_in_parameter_list));  // SPEC_I_PT
+    EXPECT_TRUE(
+        reg(a, kA, kB, 0x08).is(SenseReason::invalid_field_in_parameter_list));  // SPEC_I_PT
     EXPECT_TRUE(prin(a, 4).is(SenseReason::invalid_field_in_cdb));
     // PRIN truncates to the allocation length and says the full length.
     ASSERT_TRUE(reg(b, 0, kB).good());
@@ -462,10 +463,10 @@ TEST_F(Pr, Spc2ReserveRelease) {
     EXPECT_TRUE(h.run(release6, 0, {}, 0, b).good());
     EXPECT_TRUE(conflict(write(b)));
     EXPECT_FALSE(reads(b));
-    EXPECT_TRUE(conflict(h.run({0x1a, 0, 0x3f, 0, 255, 0}, 255, {}, 0, b)));  // MODE SENSE
-    EXPECT_TRUE(conflict(h.run({0x00, 0, 0, 0, 0, 0}, 0, {}, 0, b)));         // TEST UNIT READY
-    EXPECT_TRUE(h.run({0x12, 0, 0, 0, 36, 0}, 36, {}, 0, b).good());          // INQUIRY
-    EXPECT_TRUE(h.run({0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 8, {}, 0, b).good()); // READ CAPACITY
+    EXPECT_TRUE(conflict(h.run({0x1a, 0, 0x3f, 0, 255, 0}, 255, {}, 0, b)));    // MODE SENSE
+    EXPECT_TRUE(conflict(h.run({0x00, 0, 0, 0, 0, 0}, 0, {}, 0, b)));           // TEST UNIT READY
+    EXPECT_TRUE(h.run({0x12, 0, 0, 0, 36, 0}, 36, {}, 0, b).good());            // INQUIRY
+    EXPECT_TRUE(h.run({0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 8, {}, 0, b).good());  // READ CAPACITY
     EXPECT_TRUE(write(a).good());
     // SPC-4 5.12.3: persistent reservation commands conflict, from anyone.
     EXPECT_TRUE(conflict(reg(a, 0, kA)));
@@ -513,15 +514,15 @@ TEST(ReservationRules, EveryCommandHasARule) {
     for (const CommandSpec& spec : command_table()) {
         EXPECT_NE(&reservation_rule(spec.opcode, spec.service_action), &fallback) << spec.name;
     }
-    EXPECT_EQ(reservation_rule(0x12, 0).spc2, Spc2Access::allowed);       // INQUIRY
-    EXPECT_EQ(reservation_rule(0x9e, 0x12).pr, PrAccess::read);           // GET LBA STATUS
-    EXPECT_EQ(reservation_rule(0x9e, 0x10).pr, PrAccess::allowed);        // READ CAPACITY(16)
+    EXPECT_EQ(reservation_rule(0x12, 0).spc2, Spc2Access::allowed);  // INQUIRY
+    EXPECT_EQ(reservation_rule(0x9e, 0x12).pr, PrAccess::read);      // GET LBA STATUS
+    EXPECT_EQ(reservation_rule(0x9e, 0x10).pr, PrAccess::allowed);   // READ CAPACITY(16)
 }
 
 // APTPL (SPC-4 5.12.5): a second Target on the same state file finds what the first left.
 TEST(PrAptpl, StateFileSurvivesANewTarget) {
-    const auto dir = std::filesystem::temp_directory_path() /
-                     ("itd-pr-test-" + std::to_string(::getpid()));
+    const auto dir =
+        std::filesystem::temp_directory_path() / ("itd-pr-test-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
     const std::string path = (dir / "lun0.pr").string();
     std::filesystem::remove(path);
@@ -542,7 +543,10 @@ TEST(PrAptpl, StateFileSurvivesANewTarget) {
         cmd.data_out = out;
         cmd.data_in = data_in;
         Reply reply;
-        t.execute(cmd, [&](CommandResult r) { reply.result = r; ++reply.calls; });
+        t.execute(cmd, [&](CommandResult r) {
+            reply.result = r;
+            ++reply.calls;
+        });
         EXPECT_EQ(reply.calls, 1);  // memory volume, no I/O: inline
         reply.data.assign(data_in.begin(), data_in.begin() + reply.result.data_in_bytes);
         return reply;
@@ -559,9 +563,12 @@ TEST(PrAptpl, StateFileSurvivesANewTarget) {
         const NexusId y = first.register_nexus("iqn.y,i,0x2", "iqn.t,t,0x1");
         tur_until_good(first, x);
         tur_until_good(first, y);
-        ASSERT_TRUE(run(first, x, {0x5f, kRegister, 0, 0, 0, 0, 0, 0, 24, 0}, 0, basic(0, kA, 0x01)).good());
-        ASSERT_TRUE(run(first, y, {0x5f, kRegister, 0, 0, 0, 0, 0, 0, 24, 0}, 0, basic(0, kB, 0x01)).good());
-        ASSERT_TRUE(run(first, y, {0x5f, kReserve, kEARO, 0, 0, 0, 0, 0, 24, 0}, 0, basic(kB, 0)).good());
+        ASSERT_TRUE(run(first, x, {0x5f, kRegister, 0, 0, 0, 0, 0, 0, 24, 0}, 0, basic(0, kA, 0x01))
+                        .good());
+        ASSERT_TRUE(run(first, y, {0x5f, kRegister, 0, 0, 0, 0, 0, 0, 24, 0}, 0, basic(0, kB, 0x01))
+                        .good());
+        ASSERT_TRUE(
+            run(first, y, {0x5f, kReserve, kEARO, 0, 0, 0, 0, 0, 24, 0}, 0, basic(kB, 0)).good());
         auto stored = read_state_file(path);
         ASSERT_TRUE(stored.has_value());
         auto decoded = decode_pr_state(*stored);
@@ -589,7 +596,8 @@ TEST(PrAptpl, StateFileSurvivesANewTarget) {
                   Status::reservation_conflict);
         EXPECT_TRUE(run(second, y, {0x28, 0, 0, 0, 0, 1, 0, 0, 1, 0}, 512, {}).good());
         // APTPL=0 from the last REGISTER: nothing survives the next restart.
-        EXPECT_TRUE(run(second, y, {0x5f, kRegister, 0, 0, 0, 0, 0, 0, 24, 0}, 0, basic(kB, kC)).good());
+        EXPECT_TRUE(
+            run(second, y, {0x5f, kRegister, 0, 0, 0, 0, 0, 0, 24, 0}, 0, basic(kB, kC)).good());
     }
     {
         Target third("iqn.2026-11.org.example:aptpl");
@@ -602,7 +610,8 @@ TEST(PrAptpl, StateFileSurvivesANewTarget) {
         EXPECT_EQ(load_be32(&keys.data[4]), 0u);
     }
     // A corrupt file stops the restore with a message naming it.
-    ASSERT_TRUE(write_state_file(path, "itd-persistent-reservations 1\nreservation 9 0\n").has_value());
+    ASSERT_TRUE(
+        write_state_file(path, "itd-persistent-reservations 1\nreservation 9 0\n").has_value());
     Target fourth("iqn.2026-11.org.example:aptpl");
     make(fourth);
     auto st = fourth.restore_persistent_reservations();
