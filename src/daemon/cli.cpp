@@ -19,6 +19,8 @@ constexpr std::string_view footer =
   file:PATH[,size=SIZE][,block-size=N]    file or block device; size= creates it when missing
   more options: thin (UNMAP, LBPME=1), readonly, removable (RMB=1: eject/load by START STOP
   UNIT), serial=TEXT, wwn=16 hex digits (NAA 2/3/5)
+Persistent reservations with APTPL=1 survive a restart: kept in --state-dir DIR, or by default
+  next to a file-backed LUN's file (PATH.pr); without either (memory:) APTPL is not supported.
 Sizes are binary: 64K, 512M, 1G, 2T (or KiB, MiB, GiB, TiB).
 ADDR:PORT: 127.0.0.1:3260, [::1]:3260, [::]:3260 (default: all addresses, port 3260).
 
@@ -35,6 +37,7 @@ struct Arguments {
     std::optional<std::string> log_level;
     std::optional<std::string> config_path;
     std::optional<std::string> chap_file;
+    std::optional<std::string> state_dir;
     std::vector<std::string> lun_specs;
     bool version = false;
 };
@@ -72,6 +75,10 @@ Status apply_overrides(const Arguments& args, Config& config) {
         config.worker_threads = *threads;
     }
     if (args.log_level) config.log_level = *args.log_level;
+    if (args.state_dir) {
+        if (args.state_dir->empty()) return usage("--state-dir needs a directory");
+        config.state_dir = *args.state_dir;
+    }
     return {};
 }
 
@@ -128,6 +135,10 @@ Result<ParseOutcome> parse(int argc, const char* const* argv) {
         ->type_name("N");
     app.add_option("--log-level", args.log_level, "trace, debug, info (default), warn, error")
         ->type_name("LEVEL");
+    app.add_option("--state-dir", args.state_dir,
+                   "Keep persistent reservations (APTPL) here, one file per LUN (default: "
+                   "next to a file-backed LUN's file)")
+        ->type_name("DIR");
     app.add_option("--config", args.config_path, "Read targets and settings from a TOML file")
         ->type_name("FILE");
     app.add_flag("-V,--version", args.version, "Print the version and exit");

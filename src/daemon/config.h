@@ -100,6 +100,10 @@ struct Config {
     std::string log_level = "info";     // trace debug info warn error
     IscsiLimits iscsi;
     AuthConfig discovery;  // CHAP for discovery sessions ([discovery])
+    // --state-dir / state-dir: where persistent reservations with APTPL=1 are kept, one file
+    // per LUN (<dir>/<target name>.lun<N>.pr). Empty: a file-backed LUN on a regular file keeps
+    // them next to it (<path>.pr); other LUNs do not support APTPL.
+    std::string state_dir;
 };
 
 // --help or --version: print text to stdout and exit 0.

@@ -7,6 +7,8 @@
 //   log-level = "info"                        # trace debug info warn error
 //   listen = ["0.0.0.0:3260", "[::]:3260"]    # default: ["[::]:3260"], all addresses
 //   threads = 2                               # default 0: one per core
+//   state-dir = "/var/lib/itd"                # persistent reservations (APTPL); default:
+//                                             # next to each file-backed LUN (<path>.pr)
 //   [iscsi]                                   # optional tuning (RFC 3720 names)
 //   max-recv-data-segment-length = "256K"     # sizes: integers or size strings
 //   max-burst-length = 1048576
@@ -433,7 +435,8 @@ Result<TargetConfig> FileParser::parse_target(const toml::table& table,
 
 Result<Config> FileParser::parse(const toml::table& root) {
     if (auto st = check_keys(root, "",
-                             {"log-level", "listen", "threads", "iscsi", "discovery", "target"});
+                             {"log-level", "listen", "threads", "state-dir", "iscsi", "discovery",
+                              "target"});
         !st)
         return std::unexpected(st.error());
     Config config;
@@ -456,6 +459,12 @@ Result<Config> FileParser::parse(const toml::table& root) {
         if (*threads < 0 || *threads > max_worker_threads)
             return error(node->source(), "threads", "out of range (0..1024; 0 = one per core)");
         config.worker_threads = static_cast<unsigned>(*threads);
+    }
+    if (const auto* node = root.get("state-dir")) {
+        auto dir = get_string(*node, "state-dir");
+        if (!dir) return std::unexpected(dir.error());
+        if (dir->empty()) return error(node->source(), "state-dir", "must not be empty");
+        config.state_dir = *dir;
     }
     if (const auto* node = root.get("iscsi")) {
         const auto* table = node->as_table();

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
 #include <memory>
 #include <optional>
 
@@ -45,6 +46,24 @@ iscsi::SecurityConfig security_from(const AuthConfig& auth) {
     return security;
 }
 
+// Where LUN lun of target keeps its APTPL state (scsi::LunConfig::pr_state_path): in the state
+// directory when there is one; else next to a file-backed LUN's regular file (not a block
+// device: /dev is no place for it); else nowhere (APTPL not supported).
+std::string pr_state_path(const Config& config, const std::string& target, std::size_t lun,
+                          const LunSpec& spec) {
+    if (!config.state_dir.empty()) {
+        std::string name = target;
+        for (char& c : name)
+            if (c == '/') c = '_';
+        return config.state_dir + "/" + name + ".lun" + std::to_string(lun) + ".pr";
+    }
+    if (spec.volume.backend == "file") {
+        std::error_code ec;
+        if (std::filesystem::is_regular_file(spec.volume.arg, ec)) return spec.volume.arg + ".pr";
+    }
+    return {};
+}
+
 }  // namespace
 
 int serve(const Config& config) {
@@ -53,6 +72,14 @@ int serve(const Config& config) {
     portal_group.cmd_window = config.iscsi.cmd_window;
     portal_group.discovery_security = security_from(config.discovery);
 
+    if (!config.state_dir.empty()) {
+        std::error_code ec;
+        std::filesystem::create_directories(config.state_dir, ec);
+        if (ec) {
+            spdlog::error("--state-dir {}: {}", config.state_dir, ec.message());
+            return 1;
+        }
+    }
     std::vector<std::shared_ptr<scsi::Target>> targets;
     for (const auto& tc : config.targets) {
         auto target = std::make_shared<scsi::Target>(tc.name);
@@ -74,7 +101,19 @@ int serve(const Config& config) {
             lun_config.removable = spec.removable;
             lun_config.serial = spec.serial;
             lun_config.naa_id = spec.wwn;
+            lun_config.pr_state_path = pr_state_path(config, tc.name, lun, spec);
+            if (lun_config.pr_state_path.empty())
+                spdlog::debug("target {} LUN {}: APTPL not supported (no --state-dir)", tc.name,
+                              lun);
+            else
+                spdlog::debug("target {} LUN {}: APTPL state in {}", tc.name, lun,
+                              lun_config.pr_state_path);
             target->add_lun(static_cast<std::uint32_t>(lun), std::move(lun_config));
+        }
+        // SPC-4 5.12.5: registrations and reservations made with APTPL=1 come back.
+        if (auto st = target->restore_persistent_reservations(); !st) {
+            spdlog::error("target {}: persistent reservations: {}", tc.name, st.error().message);
+            return 1;
         }
         targets.push_back(target);
         // A target with portals of its own reports those in SendTargets; otherwise the

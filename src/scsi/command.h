@@ -7,12 +7,20 @@
 #include <cstdint>
 #include <functional>
 #include <span>
+#include <string>
 
 namespace itd::scsi {
 
 // Identifies an I_T nexus (one initiator port talking to one target port). The SCSI core keeps
 // unit attentions and reservations per nexus. See Target::register_nexus.
 using NexusId = std::uint32_t;
+
+// The names behind a NexusId (SAM-5 4.6.4): the initiator port (iSCSI: "iqn...,i,0x<isid>",
+// what a TransportID carries) and the target port ("iqn...,t,0x<tpgt>").
+struct NexusNames {
+    std::string initiator_port;
+    std::string target_port;
+};
 
 // SAM-5 5.3 task attributes.
 enum class TaskAttribute : std::uint8_t { simple, ordered, head_of_queue, aca };

@@ -99,5 +99,9 @@ SenseReason handle_compare_and_write(TaskPtr& task);     // sbc_compare_and_writ
 SenseReason handle_orwrite(TaskPtr& task);               // sbc_orwrite.cpp
 SenseReason handle_extended_copy(TaskPtr& task);         // spc_xcopy.cpp
 SenseReason handle_receive_copy_results(TaskPtr& task);  // spc_receive_copy_results.cpp
+SenseReason handle_persistent_reserve_in(TaskPtr& task);   // spc_persistent_reserve.cpp
+SenseReason handle_persistent_reserve_out(TaskPtr& task);  // spc_persistent_reserve.cpp
+SenseReason handle_reserve(TaskPtr& task);                 // spc_reserve_release.cpp
+SenseReason handle_release(TaskPtr& task);                 // spc_reserve_release.cpp
 
 }  // namespace itd::scsi

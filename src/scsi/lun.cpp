@@ -25,7 +25,9 @@ std::uint64_t identity_hash(std::string_view target_name, std::uint32_t lun) {
 }  // namespace
 
 LogicalUnit::LogicalUnit(std::uint32_t lun, LunConfig config, std::string_view target_name)
-    : lun_(lun), config_(std::move(config)) {
+    : lun_(lun),
+      config_(std::move(config)),
+      reservations_(unit_attentions_, config_.pr_state_path) {
     ITD_CHECK(config_.volume != nullptr);
     const std::uint64_t h = identity_hash(target_name, lun);
     if (config_.serial.empty()) {
@@ -65,12 +67,16 @@ void LogicalUnit::reset(NexusId) {
     set_mode_parameters(default_mode_parameters());
     // SBC-4 5.10: a logical unit reset ends every medium removal prevention.
     medium_.reset();
+    // SPC-2 5.5.1: a reset ends SPC-2 reservations; persistent ones stay (SPC-4 5.12.1).
+    reservations_.reset();
 }
 
 void LogicalUnit::nexus_lost(NexusId nexus) {
     // Unit attentions stay queued for the nexus's next session (the same initiator port gets
-    // the same NexusId back). Its medium removal prevention ends with it (SBC-4 5.10).
+    // the same NexusId back), as do its persistent reservations. Its medium removal prevention
+    // (SBC-4 5.10) and an SPC-2 reservation end with it.
     medium_.nexus_lost(nexus);
+    reservations_.nexus_lost(nexus);
 }
 
 std::uint32_t LogicalUnit::max_transfer_blocks() const {

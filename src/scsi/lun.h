@@ -14,6 +14,7 @@
 #include "scsi/mode_pages.h"
 #include "scsi/range_lock.h"
 #include "scsi/spc_copy_results.h"
+#include "scsi/reservations.h"
 #include "scsi/target.h"
 #include "scsi/unit_attention.h"
 #include "volume/volume.h"
@@ -69,6 +70,9 @@ public:
     std::uint16_t optimal_granularity_blocks() const;
 
     UnitAttentions& unit_attentions() { return unit_attentions_; }
+    // Persistent and SPC-2 reservations (reservations.h).
+    Reservations& reservations() { return reservations_; }
+    const Reservations& reservations() const { return reservations_; }
 
     // LOGICAL UNIT RESET and the LU's part of a target reset (SAM-5 6.3.3): the reset unit
     // attention for every nexus, and every piece of reset-scoped state
@@ -96,6 +100,7 @@ private:
     std::atomic<bool> swp_{false};
     MediumState medium_;
     UnitAttentions unit_attentions_;
+    Reservations reservations_;
     RangeLock range_lock_;
     CopyResults copy_results_;
 };

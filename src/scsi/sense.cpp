@@ -89,6 +89,12 @@ SenseCode sense_code(SenseReason reason) {
         case SenseReason::copy_target_incorrect_type: return {kCheck, kCopyAborted, 0x0d, 0x03};
         case SenseReason::unexpected_inexact_segment: return {kCheck, kCopyAborted, 0x26, 0x0a};
         case SenseReason::copy_target_failure: return {kCheck, kCopyAborted, 0x0d, 0x01};
+        case SenseReason::reservation_conflict:
+            return {Status::reservation_conflict, kNoSense, 0x00, 0x00};
+        case SenseReason::invalid_release_of_persistent_reservation:
+            return {kCheck, kIllegalRequest, 0x26, 0x04};
+        case SenseReason::insufficient_registration_resources:
+            return {kCheck, kIllegalRequest, 0x55, 0x04};
         // POWER ON, RESET, OR BUS DEVICE RESET OCCURRED
         case SenseReason::ua_power_on: return {kCheck, kUnitAttention, 0x29, 0x00};
         // BUS DEVICE RESET FUNCTION OCCURRED (SAM-5 5.14: after a LOGICAL UNIT RESET)
@@ -103,6 +109,10 @@ SenseCode sense_code(SenseReason reason) {
         // NOT READY TO READY CHANGE, MEDIUM MAY HAVE CHANGED (SPC-4 5.14)
         case SenseReason::ua_medium_may_have_changed:
             return {kCheck, kUnitAttention, 0x28, 0x00};
+        case SenseReason::ua_reservations_preempted: return {kCheck, kUnitAttention, 0x2a, 0x03};
+        case SenseReason::ua_reservations_released: return {kCheck, kUnitAttention, 0x2a, 0x04};
+        case SenseReason::ua_registrations_preempted:
+            return {kCheck, kUnitAttention, 0x2a, 0x05};
     }
     ITD_CHECK(false);
     return {};
@@ -146,12 +156,20 @@ const char* to_string(SenseReason reason) {
         case SenseReason::copy_target_incorrect_type: return "incorrect copy target device type";
         case SenseReason::unexpected_inexact_segment: return "unexpected inexact segment";
         case SenseReason::copy_target_failure: return "third party device failure";
+        case SenseReason::reservation_conflict: return "reservation conflict";
+        case SenseReason::invalid_release_of_persistent_reservation:
+            return "invalid release of persistent reservation";
+        case SenseReason::insufficient_registration_resources:
+            return "insufficient registration resources";
         case SenseReason::ua_power_on: return "UA: power on";
         case SenseReason::ua_bus_device_reset: return "UA: bus device reset";
         case SenseReason::ua_capacity_changed: return "UA: capacity changed";
         case SenseReason::ua_mode_parameters_changed: return "UA: mode parameters changed";
         case SenseReason::ua_reported_luns_changed: return "UA: reported LUNs changed";
         case SenseReason::ua_medium_may_have_changed: return "UA: medium may have changed";
+        case SenseReason::ua_reservations_preempted: return "UA: reservations preempted";
+        case SenseReason::ua_reservations_released: return "UA: reservations released";
+        case SenseReason::ua_registrations_preempted: return "UA: registrations preempted";
     }
     return "unknown";
 }

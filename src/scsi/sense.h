@@ -62,6 +62,15 @@ enum class SenseReason : std::uint8_t {
     copy_target_incorrect_type,
     unexpected_inexact_segment,
     copy_target_failure,
+    // Another I_T nexus's reservation excludes the command (SPC-4 5.12, SPC-2 5.5.1): status
+    // RESERVATION CONFLICT, no sense data.
+    reservation_conflict,
+    // PERSISTENT RESERVE OUT RELEASE with another TYPE than the reservation's (SPC-4 5.12.11.2):
+    // ILLEGAL REQUEST, INVALID RELEASE OF PERSISTENT RESERVATION.
+    invalid_release_of_persistent_reservation,
+    // No room for another registration (SPC-4 5.12.7): ILLEGAL REQUEST, INSUFFICIENT
+    // REGISTRATION RESOURCES.
+    insufficient_registration_resources,
     // Unit attention conditions (SPC-4 5.14 / SAM-5 5.14).
     ua_power_on,
     ua_bus_device_reset,
@@ -70,6 +79,9 @@ enum class SenseReason : std::uint8_t {
     ua_reported_luns_changed,
     // NOT READY TO READY CHANGE, MEDIUM MAY HAVE CHANGED: another nexus loaded the medium.
     ua_medium_may_have_changed,
+    ua_reservations_preempted,    // SPC-4 5.12.11.4
+    ua_reservations_released,     // SPC-4 5.12.11.2
+    ua_registrations_preempted,   // SPC-4 5.12.11.4
 };
 
 // SPC-4 4.5.2.4.2 / 4.5.3: the sense-key specific field of ILLEGAL REQUEST names the first byte

@@ -7,6 +7,7 @@
 #include "scsi/command_table.h"
 #include "scsi/lun.h"
 #include "scsi/lun_address.h"
+#include "scsi/reservation_rules.h"
 #include "scsi/task.h"
 
 namespace itd::scsi {
@@ -78,10 +79,37 @@ NexusId Target::register_nexus(std::string_view initiator_port, std::string_view
         if (it != nexus_ids_.end()) return it->second;
         id = next_nexus_++;
         nexus_ids_.emplace(std::move(key), id);
+        nexus_names_.emplace(id,
+                             NexusNames{std::string(initiator_port), std::string(target_port)});
     }
     std::shared_lock lock(luns_mutex_);
     for (const auto& [lun, unit] : luns_) unit->unit_attentions().add_nexus(id);
     return id;
+}
+
+std::optional<NexusNames> Target::nexus_names(NexusId nexus) const {
+    std::lock_guard lock(nexus_mutex_);
+    auto it = nexus_names_.find(nexus);
+    if (it == nexus_names_.end()) return std::nullopt;
+    return it->second;
+}
+
+itd::Status Target::restore_persistent_reservations() {
+    std::vector<LogicalUnit*> units;
+    {
+        std::shared_lock lock(luns_mutex_);
+        for (const auto& [lun, unit] : luns_) units.push_back(unit.get());
+    }
+    // LUNs are never removed, so the pointers stay valid; register_nexus takes the LUN lock
+    // itself.
+    for (LogicalUnit* unit : units) {
+        auto st = unit->reservations().restore(
+            [this](std::string_view initiator_port, std::string_view target_port) {
+                return register_nexus(initiator_port, target_port);
+            });
+        if (!st) return st;
+    }
+    return {};
 }
 
 void Target::reset_lun(std::uint32_t lun, NexusId requester) {
@@ -171,6 +199,12 @@ SenseReason dispatch(TaskPtr& task) {
     // The transport hands us the whole CDB field (16 bytes for iSCSI); a shorter one than the
     // opcode needs is malformed.
     if (t.cdb_size < t.spec->cdb_size) return t.invalid_cdb_field(0);
+
+    // SPC-4 5.12.1, SPC-2 5.5.1: a reservation another nexus holds may exclude the command
+    // (after unit attentions, SAM-5 5.14; reservation_rules.cpp says which).
+    if (t.lu != nullptr &&
+        t.lu->reservations().conflicts(t.nexus, reservation_rule(opcode, service_action)))
+        return SenseReason::reservation_conflict;
 
     t.result.transfer_bytes = cdb_transfer_bytes(t);
 

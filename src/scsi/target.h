@@ -47,6 +47,10 @@ struct LunConfig {
     // Removable medium (RMB=1 in INQUIRY): START STOP UNIT loads and ejects it, PREVENT ALLOW
     // MEDIUM REMOVAL holds it in (medium.h).
     bool removable = false;
+    // Where persistent reservations are kept across restarts when an initiator asks for it
+    // (APTPL=1, SPC-4 5.12.5): a state file written atomically. Empty: APTPL is not supported
+    // (PTPL_C=0 and APTPL=1 is refused).
+    std::string pr_state_path;
 };
 
 class Target {
@@ -71,6 +75,11 @@ public:
     // keeps unit-attention state. A new nexus starts with the power-on unit attention pending
     // on every LUN.
     NexusId register_nexus(std::string_view initiator_port, std::string_view target_port);
+    // The names register_nexus was given for nexus (READ FULL STATUS, APTPL state).
+    std::optional<NexusNames> nexus_names(NexusId nexus) const;
+    // Loads every LUN's APTPL state file (LunConfig::pr_state_path), registering the I_T
+    // nexuses it names. Call once after add_lun, before serving; the first error wins.
+    itd::Status restore_persistent_reservations();
 
     // Executes one command; done runs exactly once, on any thread (inline for commands that
     // need no I/O and for the memory backend, on a backend pool thread otherwise).
@@ -112,8 +121,9 @@ private:
     mutable std::shared_mutex luns_mutex_;
     std::map<std::uint32_t, std::unique_ptr<LogicalUnit>> luns_;
 
-    std::mutex nexus_mutex_;
+    mutable std::mutex nexus_mutex_;
     std::map<std::string, NexusId, std::less<>> nexus_ids_;
+    std::map<NexusId, NexusNames> nexus_names_;
     NexusId next_nexus_ = 1;
 };
 

@@ -36,7 +36,9 @@ fi
 if [ $all -eq 1 ]; then
     log="$logs/cu-ALL.log"
     timeout $((${ITD_CU_TIMEOUT:-600} * 3)) iscsi-test-cu --dataloss \
-        -i "${ITD_CU_INITIATOR:-iqn.2026-11.org.itd.test:cu}" --test=ALL "$url" >"$log" 2>&1 || true
+        -i "${ITD_CU_INITIATOR:-iqn.2026-11.org.itd.test:cu}" \
+        --initiator-name-2="${ITD_CU_INITIATOR_2:-iqn.2026-11.org.itd.test:cu2}" --test=ALL "$url" \
+        >"$log" 2>&1 || true
     read -r p f sk <<<"$(cu_counts "$log")"
     grep -q "Run Summary" "$log" || echo "INFO  iscsi-test-cu printed no summary (crashed or timed out)"
     echo "INFO  iscsi-test-cu --dataloss --test=ALL on $url: $p passed, $f failed, $sk skipped"

@@ -81,11 +81,11 @@ launch_itd() {
     return 1
 }
 
-# start_itd LOG ARGS...: itd on 127.0.0.1, a port the kernel picks, debug log.
+# start_itd LOG ARGS...: itd on 127.0.0.1, a port the kernel picks (or ITD_LISTEN), debug log.
 start_itd() {
     local log=$1
     shift
-    launch_itd "$log" "ready: target" --listen 127.0.0.1:0 --log-level debug "$@"
+    launch_itd "$log" "ready: target" --listen "${ITD_LISTEN:-127.0.0.1:0}" --log-level debug "$@"
 }
 
 # stop_itd LOG: SIGTERM; itd must exit with status 0 within 15 s, and LOG must hold no
@@ -132,6 +132,7 @@ cu_failed_names() {  # LOG: the names of the tests that failed, one a line
 cu_suite() {
     local url=$1 suite=$2 log=$3 p f sk
     timeout "${ITD_CU_TIMEOUT:-600}" iscsi-test-cu --dataloss -i "${ITD_CU_INITIATOR:-iqn.2026-11.org.itd.test:cu}" \
+        --initiator-name-2="${ITD_CU_INITIATOR_2:-iqn.2026-11.org.itd.test:cu2}" \
         --test="ALL.$suite" "$url" >"$log" 2>&1 || true
     read -r p f sk <<<"$(cu_counts "$log")"
     # shellcheck disable=SC2034  # read by the caller

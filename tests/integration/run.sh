@@ -61,7 +61,8 @@ run_suites() {
     done
 }
 run_suites "0 2" "Inquiry TestUnitReady ReadCapacity10 ReadCapacity16 Read10 Read12 Read16 Write10 \
-Write12 Write16 iSCSIcmdsn iSCSIdatasn iSCSIResiduals iSCSITMF"
+Write12 Write16 iSCSIcmdsn iSCSIdatasn iSCSIResiduals iSCSITMF PrinReadKeys PrinServiceactionRange \
+PrinReportCapabilities ProutRegister ProutReserve ProutClear ProutPreempt Reserve6"
 # The SBC provisioning, verify and compare suites, on the thin memory and thin file LUNs.
 run_suites "4 5" "Unmap WriteSame10 WriteSame16 GetLBAStatus Verify10 Verify12 Verify16 WriteVerify10 \
 WriteVerify12 WriteVerify16 Prefetch10 Prefetch16 CompareAndWrite OrWrite"
@@ -80,6 +81,12 @@ s=0
 timeout 600 "$here/durability.sh" "$build" >"$work/durability.log" 2>&1 || s=$?
 [ $s -eq 0 ] || cat "$work/durability.log"
 result "kill -9 right after SYNCHRONIZE CACHE loses nothing (durability.sh: 512- and 4096-byte-block file LUNs)" $s
+
+# 4b. Persistent reservations with APTPL=1 across a restart.
+s=0
+timeout 600 "$here/aptpl.sh" "$build" >"$work/aptpl.log" 2>&1 || s=$?
+[ $s -eq 0 ] || cat "$work/aptpl.log"
+result "APTPL persistent reservations survive restarts (aptpl.sh)" $s
 
 # 5. Bad input on the command line: one line, exit status 2.
 s=0

@@ -62,6 +62,12 @@ TEST(CommandLine, QuickFormDefaults) {
     EXPECT_FALSE(c.iscsi.initial_r2t);
 }
 
+TEST(CommandLine, StateDir) {
+    EXPECT_EQ(config_of({"memory:1G"}).state_dir, "");
+    EXPECT_EQ(config_of({"--state-dir", "/var/lib/itd", "memory:1G"}).state_dir, "/var/lib/itd");
+    EXPECT_EQ(error_of({"--state-dir", "", "memory:1G"}), "--state-dir needs a directory");
+}
+
 TEST(CommandLine, QuickFormEverything) {
     const Config c =
         config_of({"--listen", "127.0.0.1:3260", "--listen=[::1]:3261", "--target-name",

@@ -252,6 +252,15 @@ TEST(ConfigFile, GlobalErrors) {
               "itd.toml:1: iscsi: expected a table ([iscsi]), got an integer");
 }
 
+TEST(ConfigFile, StateDir) {
+    const std::string t(target);
+    EXPECT_EQ(parse_ok(t).state_dir, "");
+    EXPECT_EQ(parse_ok("state-dir = \"/var/lib/itd\"\n" + t).state_dir, "/var/lib/itd");
+    EXPECT_EQ(error_of("state-dir = \"\"\n" + t), "itd.toml:1: state-dir: must not be empty");
+    EXPECT_EQ(error_of("state-dir = 1\n" + t),
+              "itd.toml:1: state-dir: expected a string, got an integer");
+}
+
 TEST(ConfigFile, IscsiErrors) {
     const std::string t(target);
     EXPECT_EQ(error_of("[iscsi]\nmax-burst-length = 256\n" + t),

@@ -70,6 +70,11 @@ TEST(Sense, TableRows) {
         {SenseReason::ua_bus_device_reset, 0x6, 0x29, 0x03},
         {SenseReason::ua_capacity_changed, 0x6, 0x2a, 0x09},
         {SenseReason::ua_mode_parameters_changed, 0x6, 0x2a, 0x01},
+        {SenseReason::invalid_release_of_persistent_reservation, 0x5, 0x26, 0x04},
+        {SenseReason::insufficient_registration_resources, 0x5, 0x55, 0x04},
+        {SenseReason::ua_reservations_preempted, 0x6, 0x2a, 0x03},
+        {SenseReason::ua_reservations_released, 0x6, 0x2a, 0x04},
+        {SenseReason::ua_registrations_preempted, 0x6, 0x2a, 0x05},
     };
     for (const Row& r : rows) {
         const SenseCode c = sense_code(r.reason);
@@ -78,6 +83,11 @@ TEST(Sense, TableRows) {
         EXPECT_EQ(c.asc, r.asc) << to_string(r.reason);
         EXPECT_EQ(c.ascq, r.ascq) << to_string(r.reason);
     }
+    // RESERVATION CONFLICT is a status of its own, without sense data (SAM-5 5.3.1).
+    CommandResult result;
+    apply_sense(SenseReason::reservation_conflict, {}, result);
+    EXPECT_EQ(result.status, Status::reservation_conflict);
+    EXPECT_EQ(result.sense_bytes, 0u);
     EXPECT_EQ(sense_code(SenseReason::none).status, Status::good);
     EXPECT_TRUE(is_unit_attention(SenseReason::ua_power_on));
     EXPECT_FALSE(is_unit_attention(SenseReason::write_error));
