@@ -33,11 +33,17 @@ readonly_suites="ReadOnly Inquiry TestUnitReady ReadCapacity10 ReadCapacity16 Re
 Read16 ModeSense6 ReportSupportedOpcodes GetLBAStatus Verify10 Verify12 Verify16 Prefetch10 \
 Prefetch16 NoMedia iSCSIcmdsn"
 
-# NAME|LUN-SPEC|URL-USERINFO|URL-ARGS|SUITES: one target per configuration, named
-# $prefix:NAME; SUITES empty: the whole suite.
+# libiscsi 1.19's ProutReserve.Access* write and read with a 512-byte buffer whatever the block
+# size, so on a 4096-byte-block LUN their WRITE(10) of one block carries an eighth of a block
+# and is refused (a write whose data-out is shorter than its blocks: CHECK CONDITION, 0Eh/03h).
+# They run, and pass, on every 512-byte-block configuration.
+short_buffer_tests='ProutReserve\.Access.*'
+
+# NAME|LUN-SPEC|URL-USERINFO|URL-ARGS|SUITES|EXCLUDE: one target per configuration, named
+# $prefix:NAME; SUITES empty: the whole suite; EXCLUDE: tests not counted (cu_table.pl).
 configs=(
     "memory|memory:256M|||"
-    "memory-4k|memory:256M,block-size=4096|||"
+    "memory-4k|memory:256M,block-size=4096||||$short_buffer_tests"
     "file|file:$work/file.img,size=256M|||"
     "memory-thin|memory:128M,thin|||"
     "file-thin|file:$work/thin.img,size=128M,thin|||"
@@ -50,7 +56,7 @@ configs=(
 cfg="$work/itd.toml"
 echo 'listen = ["127.0.0.1:0"]' >"$cfg"
 for c in "${configs[@]}"; do
-    IFS='|' read -r name spec userinfo args suites <<<"$c"
+    IFS="|" read -r name spec userinfo args suites exclude <<<"$c"
     {
         echo "[[target]]"
         echo "name = \"$prefix:$name\""
@@ -71,7 +77,7 @@ launch_itd "$log" "ready: target $prefix:$last" --config "$cfg" ||
 
 tables=()
 for c in "${configs[@]}"; do
-    IFS='|' read -r name spec userinfo args suites <<<"$c"
+    IFS='|' read -r name spec userinfo args suites exclude <<<"$c"
     url="iscsi://${userinfo}127.0.0.1:$PORT/$prefix:$name/0$args"
     out="$logs/cu-$name.log"
     : >"$out"
@@ -89,7 +95,7 @@ for c in "${configs[@]}"; do
     done
     read -r p f sk <<<"$(cu_counts "$out")"
     echo "INFO  $name ($spec${userinfo:+, CHAP}${args:+, $args}${suites:+; suites for a write-protected LU}): $p passed, $f failed, $sk skipped ($((SECONDS - start)) s)"
-    tables+=("$name=$out")
+    tables+=("$name=$out${exclude:+=$exclude}")
 done
 
 s=0

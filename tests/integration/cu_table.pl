@@ -1,15 +1,17 @@
 #!/usr/bin/perl
 # Reads iscsi-test-cu logs (one per LUN configuration) and prints, per suite, passed/failed/
 # skipped in each configuration, then the totals per configuration.
-#   cu_table.pl NAME=LOG [NAME=LOG...]
+#   cu_table.pl NAME=LOG[=EXCLUDE] [NAME=LOG[=EXCLUDE]...]
 # A test that printed [SKIPPED] before its result counts as skipped (CUnit itself reports it
-# as passed). Exits 1 when any test failed or a log holds no CUnit summary.
+# as passed). EXCLUDE is a Perl regular expression over Suite.Test: tests that cannot pass in
+# that configuration because of the test itself; they are listed, with their result, and not
+# counted. Exits 1 when any counted test failed or a log holds no CUnit summary.
 use strict;
 use warnings;
 
-my (@configs, %count, %suites, @suite_order, %total, %broken);
+my (@configs, %count, %suites, @suite_order, %total, %broken, %excluded);
 for my $arg (@ARGV) {
-    my ($name, $path) = split /=/, $arg, 2;
+    my ($name, $path, $exclude) = split /=/, $arg, 3;
     push @configs, $name;
     open my $fh, '<', $path or die "cu_table.pl: $path: $!\n";
     local $/;
@@ -24,6 +26,10 @@ for my $arg (@ARGV) {
             my ($test, $body) = ($1, $2);
             if (my ($before, $res) = $body =~ /^(.*?)(?<!\[)\b(passed|FAILED)\b(?!\])/s) {
                 my $kind = $res eq 'FAILED' ? 'f' : $before =~ /\[SKIPPED\]/ ? 's' : 'p';
+                if (defined $exclude && length $exclude && "$suite.$test" =~ /^(?:$exclude)$/) {
+                    push @{ $excluded{$name} }, "$suite.$test ($res)";
+                    next;
+                }
                 $count{$suite}{$name}{$kind}++;
                 $total{$name}{$kind}++;
                 push @{ $total{$name}{failed} }, "$suite.$test" if $kind eq 'f';
@@ -57,6 +63,7 @@ for my $c (@configs) {
     printf "TOTAL %-${w}s %3d passed, %d failed, %3d skipped (of %d)%s\n", $c, $p, $f, $s,
         $p + $f + $s, $broken{$c} ? ' -- NO CUnit SUMMARY: crashed or timed out' : '';
     print "      failed in $c: $_\n" for @{ $t->{failed} // [] };
+    print "      not counted in $c (see conformance-matrix.sh): $_\n" for @{ $excluded{$c} // [] };
     $bad = 1 if $f || $broken{$c} || $p + $f + $s == 0;
 }
 exit $bad;
