@@ -91,5 +91,16 @@ SenseReason handle_write_and_verify(TaskPtr& task);      // sbc_verify.cpp
 SenseReason handle_prefetch(TaskPtr& task);              // sbc_prefetch.cpp
 SenseReason handle_compare_and_write(TaskPtr& task);     // sbc_compare_and_write.cpp
 SenseReason handle_orwrite(TaskPtr& task);               // sbc_orwrite.cpp
+SenseReason handle_read_defect_data(TaskPtr& task);      // sbc_read_defect_data.cpp
+SenseReason handle_sanitize(TaskPtr& task);              // sbc_sanitize.cpp
+SenseReason handle_write_atomic(TaskPtr& task);          // sbc_write_atomic.cpp
+SenseReason handle_report_supported_tmfs(TaskPtr& task); // spc_report_tmfs.cpp
+
+// SBC-4 4.11.2: what a running (or failed) sanitize operation makes of a command that is about
+// to run; none lets it run (sbc_sanitize.cpp).
+SenseReason sanitize_gate(Task& t);
+// Whether the LU offers a row (REPORT SUPPORTED OPERATION CODES lists only those): SANITIZE
+// BLOCK ERASE needs a thin LU (sbc_sanitize.cpp).
+bool command_offered(const CommandSpec& spec, const LogicalUnit& lu);
 
 }  // namespace itd::scsi

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "scsi/range_lock.h"
+#include "scsi/sanitize.h"
 #include "scsi/target.h"
 #include "scsi/unit_attention.h"
 #include "volume/volume.h"
@@ -55,6 +56,13 @@ public:
     std::uint32_t max_unmap_descriptors() const { return 256; }
     std::uint64_t max_write_same_blocks() const;
     std::uint8_t max_compare_and_write_blocks() const;
+    // WRITE ATOMIC(16) limits (SBC-4 4.29, VPD B0h), in blocks (sbc_write_atomic.cpp).
+    std::uint32_t max_atomic_transfer_blocks() const;
+    std::uint32_t atomic_alignment_blocks() const;
+    std::uint32_t atomic_granularity_blocks() const;
+
+    // The sanitize operation (SBC-4 4.11), idle unless SANITIZE started one.
+    Sanitizer& sanitizer() { return sanitizer_; }
 
 private:
     std::uint32_t lun_;
@@ -64,6 +72,8 @@ private:
     std::atomic<bool> wce_;
     UnitAttentions unit_attentions_;
     RangeLock range_lock_;
+    // Last: a running operation holds range_lock_ and the volume, so it stops first.
+    Sanitizer sanitizer_;
 };
 
 // FNV-1a, 64 bits: a hash that is the same on every build, for identifiers that must survive

@@ -154,6 +154,10 @@ SenseReason dispatch(TaskPtr& task) {
     if (t.lu != nullptr && (t.spec == nullptr || t.spec->lun_access == LunAccess::normal)) {
         if (auto ua = t.lu->unit_attentions().take(t.nexus)) return *ua;
     }
+    // SBC-4 4.11.2: a sanitize operation in progress (or failed) holds most commands off.
+    if (t.lu != nullptr && t.spec != nullptr) {
+        if (auto reason = sanitize_gate(t); reason != SenseReason::none) return reason;
+    }
 
     if (t.spec == nullptr) {
         if (opcode_has_service_actions(opcode)) return t.invalid_cdb_field(1, 4);
