@@ -60,6 +60,10 @@ bool command_offered(const CommandSpec& spec, const LogicalUnit& lu) {
     return true;
 }
 
+bool sanitize_running(LogicalUnit& lu) {
+    return lu.sanitizer().state() == Sanitizer::State::running;
+}
+
 SenseReason sanitize_gate(Task& t) {
     switch (t.lu->sanitizer().state()) {
         case Sanitizer::State::idle: return SenseReason::none;

@@ -148,13 +148,21 @@ SenseReason dispatch(TaskPtr& task) {
         return SenseReason::lun_not_supported;
     }
 
+    // SBC-4 4.11.2: while a sanitize operation runs, every command but INQUIRY, REPORT LUNS and
+    // REQUEST SENSE ends with NOT READY, SANITIZE IN PROGRESS, before a pending unit attention
+    // is taken: the UA stays queued for the first command that can run (libiscsi's
+    // Sanitize.Reset logs in anew, with a power-on UA pending, and expects SANITIZE IN
+    // PROGRESS). After a failed sanitize the UA comes first, as for any other error.
+    if (t.lu != nullptr && t.spec != nullptr && sanitize_running(*t.lu)) {
+        if (auto reason = sanitize_gate(t); reason != SenseReason::none) return reason;
+    }
+
     // SAM-5 5.14: a pending unit attention is reported instead of running the command, except
     // for INQUIRY and REPORT LUNS (and REQUEST SENSE, which returns it as data). An unknown
     // opcode still reports it: the UA tells the initiator something it must hear first.
     if (t.lu != nullptr && (t.spec == nullptr || t.spec->lun_access == LunAccess::normal)) {
         if (auto ua = t.lu->unit_attentions().take(t.nexus)) return *ua;
     }
-    // SBC-4 4.11.2: a sanitize operation in progress (or failed) holds most commands off.
     if (t.lu != nullptr && t.spec != nullptr) {
         if (auto reason = sanitize_gate(t); reason != SenseReason::none) return reason;
     }
