@@ -17,7 +17,8 @@ constexpr std::string_view footer =
     R"(LUN-SPEC: BACKEND:ARG[,KEY=VALUE]...   LUNs are numbered 0, 1, ... in order.
   memory:SIZE[,block-size=512|4096]       RAM volume, e.g. memory:1G
   file:PATH[,size=SIZE][,block-size=N]    file or block device; size= creates it when missing
-  more options: thin (UNMAP, LBPME=1), readonly, serial=TEXT, wwn=16 hex digits (NAA 2/3/5)
+  more options: thin (UNMAP, LBPME=1), readonly, serial=TEXT, wwn=16 hex digits (NAA 2/3/5),
+               sanitize-rate=SIZE (SANITIZE erases at most SIZE per second; default no limit)
 Sizes are binary: 64K, 512M, 1G, 2T (or KiB, MiB, GiB, TiB).
 ADDR:PORT: 127.0.0.1:3260, [::1]:3260, [::]:3260 (default: all addresses, port 3260).
 

@@ -44,6 +44,8 @@ struct LunSpec {
     bool read_only = false;             // readonly: writes fail with WRITE PROTECTED
     std::string serial;                 // serial=: VPD 80h; empty: derived from the names
     std::optional<std::uint64_t> wwn;   // wwn=: the 8-byte NAA id in VPD 83h; none: derived
+    // sanitize-rate=: SANITIZE erases at most this many bytes per second; 0: no limit.
+    std::uint64_t sanitize_rate_bytes_per_s = 0;
     // Later: removable (rejected by the parsers until then).
 };
 

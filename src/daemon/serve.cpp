@@ -73,6 +73,7 @@ int serve(const Config& config) {
             lun_config.read_only = spec.read_only;
             lun_config.serial = spec.serial;
             lun_config.naa_id = spec.wwn;
+            lun_config.sanitize_rate_bytes_per_s = spec.sanitize_rate_bytes_per_s;
             target->add_lun(static_cast<std::uint32_t>(lun), std::move(lun_config));
         }
         targets.push_back(target);

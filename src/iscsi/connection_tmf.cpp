@@ -37,6 +37,7 @@ std::vector<std::uint32_t> Connection::abort_tasks(std::uint32_t itt, std::uint6
         }
         if (task.running) {
             task.aborted = true;
+            task.abort.request_stop();
             running.push_back(task.itt);
             ++it;
         } else {

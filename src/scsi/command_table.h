@@ -97,7 +97,7 @@ SenseReason handle_write_atomic(TaskPtr& task);          // sbc_write_atomic.cpp
 SenseReason handle_report_supported_tmfs(TaskPtr& task); // spc_report_tmfs.cpp
 
 // SBC-4 4.11.2: what a running (or failed) sanitize operation makes of a command that is about
-// to run; none lets it run (sbc_sanitize.cpp).
+// to run (t.spec null: an opcode we do not know); none lets it run (sbc_sanitize.cpp).
 SenseReason sanitize_gate(Task& t);
 bool sanitize_running(LogicalUnit& lu);
 // Whether the LU offers a row (REPORT SUPPORTED OPERATION CODES lists only those): SANITIZE

@@ -1,6 +1,7 @@
 #include "scsi/sanitize.h"
 
 #include <algorithm>
+#include <chrono>
 #include <future>
 
 #include "common/check.h"
@@ -17,6 +18,23 @@ itd::Status wait_for(Start&& start) {
     std::future<itd::Status> future = promise.get_future();
     start([&promise](itd::Status st) { promise.set_value(std::move(st)); });
     return future.get();
+}
+
+// Sleeps until done_bytes fit the rate since started (in slices, so a stop is seen soon).
+// Returns false when stopped.
+bool pace(std::stop_token stop, std::chrono::steady_clock::time_point started,
+          std::uint64_t done_bytes, std::uint64_t bytes_per_second) {
+    if (bytes_per_second == 0) return !stop.stop_requested();
+    const auto due = started + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                   std::chrono::duration<double>(static_cast<double>(done_bytes) /
+                                                                 static_cast<double>(bytes_per_second)));
+    while (!stop.stop_requested()) {
+        const auto now = std::chrono::steady_clock::now();
+        if (now >= due) return true;
+        std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+            due - now, std::chrono::milliseconds(50)));
+    }
+    return false;
 }
 
 itd::Status stopped() { return fail(Errc::unavailable, "sanitize stopped: shutting down"); }
@@ -89,6 +107,8 @@ void Sanitizer::run(std::stop_token stop, std::shared_ptr<volume::Volume> volume
     RangeLock::Guard range = grant.get();
 
     const volume::WriteFlags flags{.fua = plan.fua};
+    const auto started = std::chrono::steady_clock::now();
+    std::uint64_t processed = 0;  // over all passes, for the pace
     itd::Status st{};
     switch (plan.method) {
         case SanitizePlan::Method::overwrite: {
@@ -105,11 +125,12 @@ void Sanitizer::run(std::stop_token stop, std::shared_ptr<volume::Volume> volume
                     for (std::uint8_t& b : chunk) b = static_cast<std::uint8_t>(~b);
                 }
                 for (std::uint64_t at = 0; st && at < size;) {
-                    if (stop.stop_requested()) {
+                    if (!pace(stop, started, processed, plan.bytes_per_second)) {
                         st = stopped();
                         break;
                     }
                     const std::uint64_t n = std::min<std::uint64_t>(chunk.size(), size - at);
+                    processed += n;
                     st = wait_for([&](volume::Completion done) {
                         volume->write(at, std::span<const std::uint8_t>(chunk).first(n), flags,
                                       std::move(done));
@@ -124,11 +145,12 @@ void Sanitizer::run(std::stop_token stop, std::shared_ptr<volume::Volume> volume
         case SanitizePlan::Method::zero: {
             const std::uint64_t step = whole_blocks(kDeallocateChunkBytes, geometry.block_size_bytes);
             for (std::uint64_t at = 0; st && at < size;) {
-                if (stop.stop_requested()) {
+                if (!pace(stop, started, processed, plan.bytes_per_second)) {
                     st = stopped();
                     break;
                 }
                 const std::uint64_t n = std::min(step, size - at);
+                processed += n;
                 st = wait_for([&](volume::Completion done) {
                     if (plan.method == SanitizePlan::Method::deallocate) {
                         volume->unmap(at, n, std::move(done));

@@ -51,6 +51,9 @@ struct SanitizePlan {
     bool ause = false;
     // Whether writes must reach stable storage (WCE=0); the operation ends with a flush anyway.
     bool fua = false;
+    // At most this many bytes of the medium per second (0: as fast as the volume goes), so
+    // that erasing one LU does not take all of a shared backend (LunConfig).
+    std::uint64_t bytes_per_second = 0;
 };
 
 class Sanitizer {

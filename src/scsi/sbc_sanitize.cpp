@@ -12,7 +12,11 @@
 // Every erased block reads back as zeros afterwards (LBPRZ=1), which VPD B1h reports as
 // WABEREQ/WACEREQ 01b.
 #include <algorithm>
+#include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
+#include <stop_token>
 
 #include "common/endian.h"
 #include "scsi/command_table.h"
@@ -33,20 +37,53 @@ constexpr std::uint8_t kExitFailureMode = 0x1f;
 constexpr std::uint8_t kImmedBit = 0x80;
 constexpr std::uint8_t kAuseBit = 0x20;
 
+// The SANITIZE command of an operation started with IMMED=0, answered once: when the operation
+// ends, or at once when the transport aborts the command (SBC-4 4.11.1: the operation goes on
+// regardless; without this, an ABORT TASK would wait for the whole erase to finish).
+struct PendingSanitize {
+    std::mutex mutex;
+    TaskPtr task;
+    std::optional<std::stop_callback<std::function<void()>>> on_abort;
+
+    static void answer(const std::shared_ptr<PendingSanitize>& self, SenseReason reason) {
+        TaskPtr task;
+        {
+            std::lock_guard lock(self->mutex);
+            task = std::move(self->task);
+        }
+        if (task != nullptr) finish(std::move(task), reason);
+    }
+};
+
 SenseReason start(TaskPtr& task, SanitizePlan plan, bool immed) {
     LogicalUnit& lu = *task->lu;
     // Another SANITIZE may have got in between the dispatcher's check and here.
     if (!lu.sanitizer().reserve()) return SenseReason::sanitize_in_progress;
     plan.ause = (task->cdb()[1] & kAuseBit) != 0;
     plan.fua = !lu.write_cache_enabled();
+    plan.bytes_per_second = lu.config().sanitize_rate_bytes_per_s;
     Sanitizer::Finished finished;
+    std::shared_ptr<PendingSanitize> pending;
     if (!immed) {
         // SBC-4 5.30.1: with IMMED=0 the command completes when the operation does.
-        finished = [task = std::move(task)](itd::Status st) mutable {
-            finish(std::move(task), st ? SenseReason::none : SenseReason::sanitize_failed);
+        pending = std::make_shared<PendingSanitize>();
+        pending->task = std::move(task);
+        finished = [pending](itd::Status st) {
+            PendingSanitize::answer(pending, st ? SenseReason::none : SenseReason::sanitize_failed);
         };
     }
+    const std::stop_token abort = pending ? pending->task->abort : std::stop_token{};
     lu.sanitizer().launch(lu.config().volume, lu.range_lock(), std::move(plan), std::move(finished));
+    if (pending) {
+        // Registered after the launch: an abort that came first runs the callback right here.
+        // The answer to an aborted command is dropped by the transport (SAM-5 7.2, TAS=0).
+        // Not under the mutex: a callback that runs inline takes it.
+        if (abort.stop_possible()) {
+            pending->on_abort.emplace(abort, [weak = std::weak_ptr(pending)] {
+                if (auto self = weak.lock()) PendingSanitize::answer(self, SenseReason::none);
+            });
+        }
+    }
     // IMMED=1: GOOD as soon as the command is checked and the operation has started.
     return SenseReason::none;
 }
@@ -69,13 +106,17 @@ SenseReason sanitize_gate(Task& t) {
         case Sanitizer::State::idle: return SenseReason::none;
         case Sanitizer::State::running:
             // SBC-4 4.11.2: only INQUIRY, REPORT LUNS and REQUEST SENSE run meanwhile (REQUEST
-            // SENSE reports the progress); everything else learns how far the erase has got.
-            if (t.spec->lun_access != LunAccess::normal) return SenseReason::none;
+            // SENSE reports the progress); every other command, one we do not know included,
+            // learns how far the erase has got.
+            if (t.spec != nullptr && t.spec->lun_access != LunAccess::normal) {
+                return SenseReason::none;
+            }
             t.detail.progress = t.lu->sanitizer().progress();
             return SenseReason::sanitize_in_progress;
         case Sanitizer::State::failed:
             // SBC-4 4.11.4: after a failed sanitize, commands that access the medium fail until
             // a sanitize succeeds or EXIT FAILURE MODE ends the failure mode.
+            if (t.spec == nullptr) return SenseReason::none;
             if (t.spec->lba.size != 0 || t.spec->opcode == 0x42) return SenseReason::sanitize_failed;
             return SenseReason::none;
     }

@@ -153,7 +153,7 @@ SenseReason dispatch(TaskPtr& task) {
     // is taken: the UA stays queued for the first command that can run (libiscsi's
     // Sanitize.Reset logs in anew, with a power-on UA pending, and expects SANITIZE IN
     // PROGRESS). After a failed sanitize the UA comes first, as for any other error.
-    if (t.lu != nullptr && t.spec != nullptr && sanitize_running(*t.lu)) {
+    if (t.lu != nullptr && sanitize_running(*t.lu)) {
         if (auto reason = sanitize_gate(t); reason != SenseReason::none) return reason;
     }
 
@@ -194,6 +194,7 @@ void Target::execute(const Command& cmd, CommandDone done) {
     task->done = std::move(done);
     task->data_out = cmd.data_out;
     task->data_in = cmd.data_in;
+    task->abort = cmd.abort;
     // CDBs longer than 16 bytes (32-byte variable length CDBs via an extended-CDB AHS) have
     // opcode 7Fh, which the table does not list; the first 16 bytes are enough to say so.
     task->cdb_size = static_cast<std::uint8_t>(std::min<std::size_t>(cmd.cdb.size(), 16));

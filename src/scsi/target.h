@@ -44,6 +44,10 @@ struct LunConfig {
     // allowed, LBPME=1 and LBPRZ=1 in READ CAPACITY(16), GET LBA STATUS. Only takes effect
     // when the volume supports_unmap().
     bool thin = false;
+    // SANITIZE (sbc_sanitize.cpp) erases at most this many bytes per second; 0: no limit. An
+    // erase runs in the background and holds the whole LU, but it still shares the backend
+    // (a file system, an object store) with every other LU.
+    std::uint64_t sanitize_rate_bytes_per_s = 0;
 };
 
 class Target {

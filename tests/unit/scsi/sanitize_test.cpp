@@ -201,6 +201,8 @@ TEST(Sanitize, RunsInTheBackgroundWithImmed) {
     EXPECT_TRUE(h.run({0x2a, 0, 0, 0, 0, 0, 0, 0, 1, 0}, 0, std::vector<std::uint8_t>(512))
                     .is(SenseReason::sanitize_in_progress));
     EXPECT_TRUE(sanitize(h, kCryptoErase).is(SenseReason::sanitize_in_progress));
+    // So does an opcode we do not know (START STOP UNIT here): every command but three waits.
+    EXPECT_TRUE(h.run({0x1b, 0, 0, 0, 1, 0}).is(SenseReason::sanitize_in_progress));
     // INQUIRY and REPORT LUNS run; REQUEST SENSE reports the sanitize as its data.
     EXPECT_TRUE(h.run({0x12, 0, 0, 0, 96, 0}, 96).good());
     EXPECT_TRUE(h.run({0xa0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0}, 256).good());
@@ -251,6 +253,81 @@ TEST(Sanitize, FailureModeAndExit) {
     gated->fail_writes(false);
     EXPECT_TRUE(sanitize(h, kExitFailureMode).good());
     EXPECT_TRUE(h.run({0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0}, 512).good());
+}
+
+TEST(Sanitize, AbortAnswersAtOnceAndTheEraseGoesOn) {
+    auto gated = std::make_shared<GatedVolume>(memory_volume(2048));
+    Harness h(2048, 512, false, false, gated);
+    gated->close_gate();
+    // SANITIZE with IMMED=0, started the way a transport does, with an abort token.
+    std::vector<std::uint8_t> cdb{0x48, kOverwrite, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0};
+    std::vector<std::uint8_t> list = overwrite_list({0x3c}, 1);
+    std::stop_source abort;
+    std::mutex m;
+    std::condition_variable cv;
+    int calls = 0;
+    Command cmd;
+    cmd.nexus = h.nexus;
+    cmd.cdb = cdb;
+    cmd.data_out = list;
+    cmd.abort = abort.get_token();
+    h.target.execute(cmd, [&](CommandResult) {
+        std::lock_guard lock(m);
+        ++calls;
+        cv.notify_all();
+    });
+    while (gated->writes_started() < 1) std::this_thread::yield();
+    {
+        std::lock_guard lock(m);
+        EXPECT_EQ(calls, 0);  // held by the erase
+    }
+    // The abort answers the command (the transport drops that answer) ...
+    abort.request_stop();
+    {
+        std::unique_lock lock(m);
+        ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(5), [&] { return calls == 1; }));
+    }
+    // ... and the erase goes on, then ends without answering twice.
+    EXPECT_TRUE(h.run({0x00, 0, 0, 0, 0, 0}).is(SenseReason::sanitize_in_progress));
+    gated->open_gate();
+    for (int i = 0; i < 2000 && !h.run({0x00, 0, 0, 0, 0, 0}).good(); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    EXPECT_EQ(read_all(h, 2048)[2047 * 512], 0x3c);
+    std::lock_guard lock(m);
+    EXPECT_EQ(calls, 1);
+}
+
+TEST(Sanitize, KeepsToTheRate) {
+    Target target("iqn.2026-11.org.example:test");
+    LunConfig cfg;
+    cfg.volume = memory_volume(4096);  // 2 MiB: two 1 MiB chunks
+    cfg.sanitize_rate_bytes_per_s = 4u << 20;  // the second chunk waits 250 ms
+    target.add_lun(0, std::move(cfg));
+    const NexusId nexus = target.register_nexus("iqn.init,i,0x1", "iqn.target,t,0x1");
+    auto run = [&](std::vector<std::uint8_t> cdb, std::vector<std::uint8_t> out = {}) {
+        cdb.resize(16, 0);
+        std::mutex m;
+        std::condition_variable cv;
+        std::optional<CommandResult> result;
+        Command cmd;
+        cmd.nexus = nexus;
+        cmd.cdb = cdb;
+        cmd.data_out = out;
+        target.execute(cmd, [&](CommandResult r) {
+            std::lock_guard lock(m);
+            result = r;
+            cv.notify_all();
+        });
+        std::unique_lock lock(m);
+        cv.wait(lock, [&] { return result.has_value(); });
+        return *result;
+    };
+    (void)run({0x00});  // the power-on unit attention
+    const auto started = std::chrono::steady_clock::now();
+    EXPECT_EQ(run({0x48, kOverwrite, 0, 0, 0, 0, 0, 0, 5, 0}, overwrite_list({1}, 1)).status,
+              Status::good);
+    EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(240));
 }
 
 }  // namespace
