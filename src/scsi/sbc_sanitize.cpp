@@ -114,8 +114,9 @@ SenseReason sanitize_gate(Task& t) {
             t.detail.progress = t.lu->sanitizer().progress();
             return SenseReason::sanitize_in_progress;
         case Sanitizer::State::failed:
-            // SBC-4 4.11.4: after a failed sanitize, commands that access the medium fail until
-            // a sanitize succeeds or EXIT FAILURE MODE ends the failure mode.
+            // SBC-4 4.11.4: after a failed sanitize, commands that access the medium (those with
+            // an LBA, and UNMAP) fail until a sanitize succeeds or EXIT FAILURE MODE ends the
+            // failure mode.
             if (t.spec == nullptr) return SenseReason::none;
             if (t.spec->lba.size != 0 || t.spec->opcode == 0x42) return SenseReason::sanitize_failed;
             return SenseReason::none;
