@@ -28,10 +28,12 @@ Reply sanitize(Harness& h, std::uint8_t byte1, std::vector<std::uint8_t> list = 
 
 std::vector<std::uint8_t> overwrite_list(std::vector<std::uint8_t> pattern, std::uint8_t passes,
                                          bool invert = false) {
-    std::vector<std::uint8_t> d(4);
+    // Sized once and filled by index: GCC 12 at -O2 misreads an insert after a 4-byte vector
+    // as an out-of-bounds copy (-Warray-bounds).
+    std::vector<std::uint8_t> d(4 + pattern.size(), 0);
     d[0] = static_cast<std::uint8_t>((invert ? 0x80 : 0) | passes);
     store_be16(&d[2], static_cast<std::uint16_t>(pattern.size()));
-    d.insert(d.end(), pattern.begin(), pattern.end());
+    for (std::size_t i = 0; i < pattern.size(); ++i) d[4 + i] = pattern[i];
     return d;
 }
 
