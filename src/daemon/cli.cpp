@@ -18,7 +18,8 @@ constexpr std::string_view footer =
   memory:SIZE[,block-size=512|4096]       RAM volume, e.g. memory:1G
   file:PATH[,size=SIZE][,block-size=N]    file or block device; size= creates it when missing
   more options: thin (UNMAP, LBPME=1), readonly, removable (RMB=1: eject/load by START STOP
-  UNIT), serial=TEXT, wwn=16 hex digits (NAA 2/3/5)
+  UNIT), serial=TEXT, wwn=16 hex digits (NAA 2/3/5),
+  sanitize-rate=SIZE (SANITIZE erases at most SIZE per second; default no limit)
 Persistent reservations with APTPL=1 survive a restart: kept in --state-dir DIR, or by default
   next to a file-backed LUN's file (PATH.pr); without either (memory:) APTPL is not supported.
 Sizes are binary: 64K, 512M, 1G, 2T (or KiB, MiB, GiB, TiB).

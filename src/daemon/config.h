@@ -47,6 +47,8 @@ struct LunSpec {
     bool removable = false;
     std::string serial;                 // serial=: VPD 80h; empty: derived from the names
     std::optional<std::uint64_t> wwn;   // wwn=: the 8-byte NAA id in VPD 83h; none: derived
+    // sanitize-rate=: SANITIZE erases at most this many bytes per second; 0: no limit.
+    std::uint64_t sanitize_rate_bytes_per_s = 0;
 };
 
 // CHAP credentials (RFC 7143 12.1.3). Only the config file carries them: a secret on the

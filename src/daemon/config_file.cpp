@@ -313,7 +313,7 @@ Result<LunSpec> FileParser::parse_lun(const toml::table& table, std::string_view
     }
     if (auto st = check_keys(table, path,
                              {"spec", "backend", "path", "size", "block-size", "thin", "readonly",
-                              "removable", "serial", "wwn"});
+                              "removable", "serial", "wwn", "sanitize-rate"});
         !st)
         return std::unexpected(st.error());
     if (const auto* spec = table.get("spec")) {
@@ -373,6 +373,11 @@ Result<LunSpec> FileParser::parse_lun(const toml::table& table, std::string_view
             if (!text) return std::unexpected(text.error());
             parts.options.emplace_back(key, *text);
         }
+    }
+    if (const auto* node = table.get("sanitize-rate")) {
+        auto text = get_size_text(*node, join(path, "sanitize-rate"));
+        if (!text) return std::unexpected(text.error());
+        parts.options.emplace_back("sanitize-rate", *text);
     }
 
     auto lun = build_lun_spec(parts);

@@ -130,6 +130,13 @@ std::expected<LunSpec, LunSpecError> build_lun_spec(const LunParts& parts) {
                 if (!wwn) return std::unexpected(wwn.error());
                 lun.wwn = *wwn;
             }
+        } else if (key == "sanitize-rate") {
+            if (!value || value->empty())
+                return lun_error(key, "option 'sanitize-rate' needs a value, e.g. sanitize-rate=64M "
+                                      "(bytes per second)");
+            auto rate = parse_size(*value);
+            if (!rate) return lun_error(key, rate.error().message);
+            lun.sanitize_rate_bytes_per_s = *rate;
         } else if (contains(not_yet_options, key)) {
             return lun_error(key, "option '" + key + "' is not supported yet");
         } else if (key.empty()) {
@@ -137,7 +144,7 @@ std::expected<LunSpec, LunSpecError> build_lun_spec(const LunParts& parts) {
         } else {
             return lun_error(key, "unknown option '" + key +
                                       "' (use size=, block-size=, thin, readonly, removable, "
-                                      "serial= or wwn=)");
+                                      "serial=, wwn= or sanitize-rate=)");
         }
     }
 

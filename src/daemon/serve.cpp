@@ -101,6 +101,7 @@ int serve(const Config& config) {
             lun_config.removable = spec.removable;
             lun_config.serial = spec.serial;
             lun_config.naa_id = spec.wwn;
+            lun_config.sanitize_rate_bytes_per_s = spec.sanitize_rate_bytes_per_s;
             lun_config.pr_state_path = pr_state_path(config, tc.name, lun, spec);
             if (lun_config.pr_state_path.empty())
                 spdlog::debug("target {} LUN {}: APTPL not supported (no --state-dir)", tc.name,

@@ -241,6 +241,7 @@ void Connection::maybe_run(ScsiTask& task) {
     command.attribute = task.attribute;
     command.data_out = task.data_out;
     command.data_in = task.data_in;
+    command.abort = task.abort.get_token();
     runner_.run(*target_->scsi, task.itt, command);
 }
 

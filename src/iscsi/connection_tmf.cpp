@@ -43,6 +43,7 @@ std::vector<std::uint32_t> Connection::abort_tasks(std::uint32_t itt,
         }
         if (task.running) {
             task.aborted = true;
+            task.abort.request_stop();
             running.push_back(task.itt);
             ++it;
         } else {

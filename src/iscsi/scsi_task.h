@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <stop_token>
 #include <vector>
 
 #include "scsi/command.h"
@@ -46,6 +47,7 @@ struct ScsiTask {
     bool delivered = false;  // its turn in CmdSN order has come
     bool running = false;    // handed to the SCSI core
     bool aborted = false;    // a TMF aborted it while running: drop its response
+    std::stop_source abort;  // requested with aborted, for the SCSI core (scsi::Command::abort)
 
     bool has_all_data() const { return !write || received_bytes == expected_length_bytes; }
 };

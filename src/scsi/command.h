@@ -8,6 +8,7 @@
 #include <functional>
 #include <span>
 #include <string>
+#include <stop_token>
 
 namespace itd::scsi {
 
@@ -48,6 +49,10 @@ struct Command {
     std::span<const std::uint8_t> data_out;
     // Room for read data: its size is the initiator's expected data transfer length.
     std::span<std::uint8_t> data_in;
+    // Requested when the transport aborts the command (a task management function, SAM-5 7).
+    // done still runs exactly once, and its answer is dropped; a handler whose work outlives
+    // its command (SANITIZE, which goes on after the abort) answers as soon as this is asked.
+    std::stop_token abort;
 };
 
 // Fixed-format sense data (SPC-4 4.5.3) is 18 bytes; descriptor format may use more.

@@ -85,6 +85,10 @@ constexpr CommandSpec kTable[] = {
     {0x35, false, 0x00, "SYNCHRONIZE CACHE(10)", D::none, 10,
      {0x35, 0x06, 0xff, 0xff, 0xff, 0xff, 0x1f, 0xff, 0xff, 0x00},
      {2, 4}, {7, 2}, K::blocks, L::normal, handle_synchronize_cache},
+    // READ DEFECT DATA(10) (SBC-4 5.13): REQ_PLIST, REQ_GLIST, DEFECT LIST FORMAT.
+    {0x37, false, 0x00, "READ DEFECT DATA(10)", D::in, 10,
+     {0x37, 0x00, 0x1f, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0x00},
+     {}, {7, 2}, K::bytes, L::normal, handle_read_defect_data},
     // WRITE SAME(10): UNMAP (SBC-4 5.48); ANCHOR left out (ANC_SUP=0), as are the obsolete
     // PBDATA/LBDATA. One block of data-out whatever the length says: the handler sets it.
     {0x41, false, 0x00, "WRITE SAME(10)", D::out, 10,
@@ -94,6 +98,20 @@ constexpr CommandSpec kTable[] = {
     {0x42, false, 0x00, "UNMAP", D::out, 10,
      {0x42, 0x00, 0x00, 0x00, 0x00, 0x00, 0x1f, 0xff, 0xff, 0x00},
      {}, {7, 2}, K::bytes, L::normal, handle_unmap},
+    // SANITIZE (SBC-4 5.30), one row per service action: IMMED, AUSE. Bit 6 of byte 1 and
+    // bytes 2-6 are reserved (libiscsi Sanitize.*Reserved sets each).
+    {0x48, true, 0x01, "SANITIZE OVERWRITE", D::out, 10,
+     {0x48, 0xbf, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0x00},
+     {}, {7, 2}, K::bytes, L::normal, handle_sanitize},
+    {0x48, true, 0x02, "SANITIZE BLOCK ERASE", D::out, 10,
+     {0x48, 0xbf, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0x00},
+     {}, {7, 2}, K::bytes, L::normal, handle_sanitize},
+    {0x48, true, 0x03, "SANITIZE CRYPTOGRAPHIC ERASE", D::out, 10,
+     {0x48, 0xbf, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0x00},
+     {}, {7, 2}, K::bytes, L::normal, handle_sanitize},
+    {0x48, true, 0x1f, "SANITIZE EXIT FAILURE MODE", D::out, 10,
+     {0x48, 0xbf, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0x00},
+     {}, {7, 2}, K::bytes, L::normal, handle_sanitize},
     {0x55, false, 0x00, "MODE SELECT(10)", D::out, 10,
      {0x55, 0x11, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0x00},
      {}, {7, 2}, K::bytes, L::no_medium, handle_mode_select},
@@ -208,6 +226,12 @@ constexpr CommandSpec kTable[] = {
      {0x93, 0x09, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
       0xff, 0xff, 0xff, 0xff, 0x1f, 0x00},
      {2, 8}, {10, 4}, K::none, L::normal, handle_write_same},
+    // WRITE ATOMIC(16) (SBC-4 5.48): DPO, FUA. The ATOMIC BOUNDARY field (bytes 10-11) is left
+    // out: MAXIMUM ATOMIC BOUNDARY SIZE is 0 in VPD B0h.
+    {0x9c, false, 0x00, "WRITE ATOMIC(16)", D::out, 16,
+     {0x9c, 0x18, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+      0x00, 0x00, 0xff, 0xff, 0x1f, 0x00},
+     {2, 8}, {12, 2}, K::blocks, L::normal, handle_write_atomic},
     // SERVICE ACTION IN(16) / READ CAPACITY(16). The LBA and PMI fields are obsolete in SBC-4
     // but still accepted (SBC-3 initiators send them).
     {0x9e, true, 0x10, "READ CAPACITY(16)", D::in, 16,
@@ -226,6 +250,10 @@ constexpr CommandSpec kTable[] = {
     {0xa3, true, 0x0c, "REPORT SUPPORTED OPERATION CODES", D::in, 12,
      {0xa3, 0x1f, 0x87, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00},
      {}, {6, 4}, K::bytes, L::no_medium, handle_report_supported_opcodes},
+    // MAINTENANCE IN / REPORT SUPPORTED TASK MANAGEMENT FUNCTIONS (SPC-4 6.37): REPD.
+    {0xa3, true, 0x0d, "REPORT SUPPORTED TASK MANAGEMENT FUNCTIONS", D::in, 12,
+     {0xa3, 0x1f, 0x80, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00},
+     {}, {6, 4}, K::bytes, L::no_medium, handle_report_supported_tmfs},
     {0xa8, false, 0x00, "READ(12)", D::in, 12,
      {0xa8, 0x1e, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x1f, 0x00},
      {2, 4}, {6, 4}, K::blocks, L::normal, handle_read},
@@ -238,6 +266,11 @@ constexpr CommandSpec kTable[] = {
     {0xaf, false, 0x00, "VERIFY(12)", D::out, 12,
      {0xaf, 0x16, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x1f, 0x00},
      {2, 4}, {6, 4}, K::none, L::normal, handle_verify},
+    // READ DEFECT DATA(12) (SBC-4 5.14): REQ_PLIST, REQ_GLIST, DEFECT LIST FORMAT, ADDRESS
+    // DESCRIPTOR INDEX.
+    {0xb7, false, 0x00, "READ DEFECT DATA(12)", D::in, 12,
+     {0xb7, 0x1f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00},
+     {}, {6, 4}, K::bytes, L::normal, handle_read_defect_data},
     // clang-format on
 };
 

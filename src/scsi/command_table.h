@@ -103,5 +103,17 @@ SenseReason handle_persistent_reserve_in(TaskPtr& task);   // spc_persistent_res
 SenseReason handle_persistent_reserve_out(TaskPtr& task);  // spc_persistent_reserve.cpp
 SenseReason handle_reserve(TaskPtr& task);                 // spc_reserve_release.cpp
 SenseReason handle_release(TaskPtr& task);                 // spc_reserve_release.cpp
+SenseReason handle_read_defect_data(TaskPtr& task);      // sbc_read_defect_data.cpp
+SenseReason handle_sanitize(TaskPtr& task);              // sbc_sanitize.cpp
+SenseReason handle_write_atomic(TaskPtr& task);          // sbc_write_atomic.cpp
+SenseReason handle_report_supported_tmfs(TaskPtr& task); // spc_report_tmfs.cpp
+
+// SBC-4 4.11.2: what a running (or failed) sanitize operation makes of a command that is about
+// to run (t.spec null: an opcode we do not know); none lets it run (sbc_sanitize.cpp).
+SenseReason sanitize_gate(Task& t);
+bool sanitize_running(LogicalUnit& lu);
+// Whether the LU offers a row (REPORT SUPPORTED OPERATION CODES lists only those): SANITIZE
+// BLOCK ERASE needs a thin LU (sbc_sanitize.cpp).
+bool command_offered(const CommandSpec& spec, const LogicalUnit& lu);
 
 }  // namespace itd::scsi

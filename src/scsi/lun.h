@@ -15,6 +15,7 @@
 #include "scsi/range_lock.h"
 #include "scsi/spc_copy_results.h"
 #include "scsi/reservations.h"
+#include "scsi/sanitize.h"
 #include "scsi/target.h"
 #include "scsi/unit_attention.h"
 #include "volume/volume.h"
@@ -90,6 +91,13 @@ public:
     std::uint32_t max_unmap_descriptors() const { return 256; }
     std::uint64_t max_write_same_blocks() const;
     std::uint8_t max_compare_and_write_blocks() const;
+    // WRITE ATOMIC(16) limits (SBC-4 4.29, VPD B0h), in blocks (sbc_write_atomic.cpp).
+    std::uint32_t max_atomic_transfer_blocks() const;
+    std::uint32_t atomic_alignment_blocks() const;
+    std::uint32_t atomic_granularity_blocks() const;
+
+    // The sanitize operation (SBC-4 4.11), idle unless SANITIZE started one.
+    Sanitizer& sanitizer() { return sanitizer_; }
 
 private:
     std::uint32_t lun_;
@@ -103,6 +111,8 @@ private:
     Reservations reservations_;
     RangeLock range_lock_;
     CopyResults copy_results_;
+    // Last: a running operation holds range_lock_ and the volume, so it stops first.
+    Sanitizer sanitizer_;
 };
 
 // FNV-1a, 64 bits: a hash that is the same on every build, for identifiers that must survive

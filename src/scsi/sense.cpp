@@ -70,6 +70,10 @@ SenseCode sense_code(SenseReason reason) {
         // INTERNAL TARGET FAILURE
         case SenseReason::internal_target_failure: return {kCheck, kHardwareError, 0x44, 0x00};
         case SenseReason::data_phase_error: return {kCheck, kAbortedCommand, 0x4b, 0x00};
+        // LOGICAL UNIT NOT READY, SANITIZE IN PROGRESS
+        case SenseReason::sanitize_in_progress: return {kCheck, kNotReady, 0x04, 0x1b};
+        // SANITIZE COMMAND FAILED
+        case SenseReason::sanitize_failed: return {kCheck, kMediumError, 0x31, 0x03};
         case SenseReason::miscompare_during_verify: return {kCheck, kMiscompare, 0x1d, 0x00};
         case SenseReason::too_many_target_descriptors:
             return {kCheck, kIllegalRequest, 0x26, 0x06};
@@ -140,6 +144,8 @@ const char* to_string(SenseReason reason) {
         case SenseReason::medium_removal_prevented: return "medium removal prevented";
         case SenseReason::internal_target_failure: return "internal target failure";
         case SenseReason::data_phase_error: return "data phase error";
+        case SenseReason::sanitize_in_progress: return "sanitize in progress";
+        case SenseReason::sanitize_failed: return "sanitize failed";
         case SenseReason::miscompare_during_verify: return "miscompare during verify";
         case SenseReason::too_many_target_descriptors: return "too many target descriptors";
         case SenseReason::unsupported_target_descriptor_type:
@@ -208,6 +214,12 @@ std::size_t build_fixed_sense(SenseReason reason, const SenseDetail& detail, std
         if (detail.field->bit) b |= 0x08 | (*detail.field->bit & 0x07);
         out[15] = b;
         store_be16(out + 16, detail.field->byte);
+    }
+    // SPC-4 4.5.2.4.4 progress indication: SKSV and a 16-bit fraction, for NOT READY (a
+    // sanitize or format in progress) and NO SENSE (REQUEST SENSE while one runs).
+    if (detail.progress && (code.key == kNotReady || code.key == kNoSense)) {
+        out[15] = 0x80;
+        store_be16(out + 16, *detail.progress);
     }
     return kFixedSenseBytes;
 }

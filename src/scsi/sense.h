@@ -36,6 +36,12 @@ enum class SenseReason : std::uint8_t {
     // MISCOMPARE DURING VERIFY OPERATION (SBC-4 5.3, 5.33), with the offset of the first
     // differing byte in INFORMATION.
     miscompare_during_verify,
+    // A sanitize operation runs on the LU (SBC-4 4.11.2): NOT READY, LOGICAL UNIT NOT READY,
+    // SANITIZE IN PROGRESS (04h/1Bh), with the progress indication when SenseDetail has one.
+    sanitize_in_progress,
+    // The last sanitize operation failed (SBC-4 4.11.4): MEDIUM ERROR, SANITIZE COMMAND FAILED
+    // (31h/03h), until a sanitize succeeds or EXIT FAILURE MODE ends it.
+    sanitize_failed,
     // The transport could not collect the write data (an iSCSI DataSN or offset out of
     // sequence): ABORTED COMMAND, DATA PHASE ERROR (SPC-4 4.5.6, 4Bh/00h).
     data_phase_error,
@@ -97,6 +103,8 @@ struct FieldPointer {
 struct SenseDetail {
     std::optional<FieldPointer> field;
     std::optional<std::uint64_t> information;  // the INFORMATION field (e.g. the failing LBA)
+    // SPC-4 4.5.2.4.4 progress indication (0..65535 of the way through) for NOT READY.
+    std::optional<std::uint16_t> progress;
 };
 
 struct SenseCode {

@@ -9,6 +9,7 @@
 #include "scsi/command_table.h"
 #include "scsi/lun.h"
 #include "scsi/spc_xcopy.h"
+#include "scsi/sanitize.h"
 #include "scsi/target.h"
 
 namespace itd::scsi {
@@ -143,13 +144,22 @@ std::vector<std::uint8_t> vpd_block_limits(const LogicalUnit& lu) {
         d[32] = 0x80;
     }
     store_be64(&d[36], lu.max_write_same_blocks());  // MAXIMUM WRITE SAME LENGTH
+    // WRITE ATOMIC(16) (sbc_write_atomic.cpp): MAXIMUM ATOMIC TRANSFER LENGTH, ATOMIC
+    // ALIGNMENT, ATOMIC TRANSFER LENGTH GRANULARITY; no atomic boundaries (bytes 56-63 zero).
+    store_be32(&d[44], lu.max_atomic_transfer_blocks());
+    store_be32(&d[48], lu.atomic_alignment_blocks());
+    store_be32(&d[52], lu.atomic_granularity_blocks());
     return d;
 }
 
 // SBC-4 6.6.2 Block Device Characteristics.
-std::vector<std::uint8_t> vpd_block_characteristics() {
+std::vector<std::uint8_t> vpd_block_characteristics(const LogicalUnit& lu) {
     auto d = vpd_header(0xb1, 0x3c);
     store_be16(&d[4], 0x0001);  // MEDIUM ROTATION RATE: non-rotating medium
+    // WABEREQ / WACEREQ 01b: a read after SANITIZE BLOCK ERASE or CRYPTOGRAPHIC ERASE succeeds
+    // (it returns zeros, sbc_sanitize.cpp). WABEREQ only where BLOCK ERASE is offered.
+    if (block_erase_offered(lu)) d[7] |= 0x40;
+    d[7] |= 0x10;
     return d;
 }
 
@@ -197,7 +207,7 @@ SenseReason handle_inquiry(TaskPtr& task) {
         case 0x83: data = vpd_device_identification(*lu, t.target->name()); break;
         case 0x8f: data = vpd_third_party_copy(*lu); break;
         case 0xb0: data = vpd_block_limits(*lu); break;
-        case 0xb1: data = vpd_block_characteristics(); break;
+        case 0xb1: data = vpd_block_characteristics(*lu); break;
         case 0xb2: data = vpd_logical_block_provisioning(*lu); break;
         default: return t.invalid_cdb_field(2);
     }

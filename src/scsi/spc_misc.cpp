@@ -23,17 +23,23 @@ SenseReason handle_request_sense(TaskPtr& task) {
     // unit attention is returned (and cleared, SAM-5 5.14), else NO SENSE. Autosense (iSCSI
     // always has it) means no other sense is ever left pending.
     SenseReason reason = SenseReason::none;
+    SenseDetail detail;
     if (t.lu == nullptr) {
         reason = SenseReason::lun_not_supported;
     } else if (auto ua = t.lu->unit_attentions().take(t.nexus)) {
         reason = *ua;
+    } else if (t.lu->sanitizer().state() == Sanitizer::State::running) {
+        // SBC-4 4.11.2: while a sanitize runs, NOT READY, SANITIZE IN PROGRESS and how far it
+        // has got (libiscsi's Sanitize.Reset polls this way).
+        reason = SenseReason::sanitize_in_progress;
+        detail.progress = t.lu->sanitizer().progress();
     } else if (!t.lu->medium().present()) {
         // SPC-4 6.39.2: with nothing else to report, the sense data describes why the LU
         // cannot access its medium.
         reason = SenseReason::medium_not_present;
     }
     std::array<std::uint8_t, kFixedSenseBytes> sense{};
-    build_fixed_sense(reason, SenseDetail{}, sense.data());
+    build_fixed_sense(reason, detail, sense.data());
     t.send_data(sense, allocation_length);
     return SenseReason::none;
 }

@@ -39,12 +39,18 @@ SenseReason handle_report_supported_opcodes(TaskPtr& task) {
     const std::uint16_t service_action = load_be16(&cdb[4]);
     const std::uint32_t allocation_length = load_be32(&cdb[6]);
 
+    // A row this LU does not offer is reported as not supported (SPC-4 6.35.1: the commands
+    // the logical unit supports).
+    const auto offered = [&t](const CommandSpec* spec) -> const CommandSpec* {
+        return spec != nullptr && command_offered(*spec, *t.lu) ? spec : nullptr;
+    };
     std::vector<std::uint8_t> d;
     switch (options) {
         case 0x00: {
             // All commands: 4-byte header, then one 8-byte descriptor (+12 with RCTD) each.
             d.resize(4, 0);
             for (const CommandSpec& row : command_table()) {
+                if (!command_offered(row, *t.lu)) continue;
                 const std::size_t at = d.size();
                 d.resize(at + 8, 0);
                 d[at] = row.opcode;
@@ -62,14 +68,15 @@ SenseReason handle_report_supported_opcodes(TaskPtr& task) {
         case 0x01:
             // By opcode alone: an opcode with service actions is INVALID FIELD IN CDB.
             if (opcode_has_service_actions(opcode)) return t.invalid_cdb_field(3);
-            append_one_command(d, find_command(opcode, 0), rctd);
+            append_one_command(d, offered(find_command(opcode, 0)), rctd);
             break;
         case 0x02:
             // By opcode and service action: an opcode without them is INVALID FIELD IN CDB.
             if (!opcode_has_service_actions(opcode)) return t.invalid_cdb_field(3);
             append_one_command(
-                d, service_action > 0x1f ? nullptr
-                                         : find_command(opcode, static_cast<std::uint8_t>(service_action)),
+                d, service_action > 0x1f
+                       ? nullptr
+                       : offered(find_command(opcode, static_cast<std::uint8_t>(service_action))),
                 rctd);
             break;
         case 0x03:
@@ -77,8 +84,9 @@ SenseReason handle_report_supported_opcodes(TaskPtr& task) {
             if (opcode_has_service_actions(opcode) && service_action > 0x1f) {
                 append_one_command(d, nullptr, rctd);
             } else {
-                append_one_command(d, find_command(opcode, static_cast<std::uint8_t>(service_action)),
-                                   rctd);
+                append_one_command(
+                    d, offered(find_command(opcode, static_cast<std::uint8_t>(service_action))),
+                    rctd);
             }
             break;
         default: return t.invalid_cdb_field(2, 2);

@@ -185,11 +185,23 @@ SenseReason dispatch(TaskPtr& task) {
     // does not exist; anything else is LOGICAL UNIT NOT SUPPORTED, even an unknown opcode.
     if (t.lu == nullptr && needs_lu) return SenseReason::lun_not_supported;
 
+    // SBC-4 4.11.2: while a sanitize operation runs, every command but INQUIRY, REPORT LUNS and
+    // REQUEST SENSE ends with NOT READY, SANITIZE IN PROGRESS, before a pending unit attention
+    // is taken: the UA stays queued for the first command that can run (libiscsi's
+    // Sanitize.Reset logs in anew, with a power-on UA pending, and expects SANITIZE IN
+    // PROGRESS). After a failed sanitize the UA comes first, as for any other error.
+    if (t.lu != nullptr && sanitize_running(*t.lu)) {
+        if (auto reason = sanitize_gate(t); reason != SenseReason::none) return reason;
+    }
+
     // SAM-5 5.14: a pending unit attention is reported instead of running the command, except
     // for INQUIRY and REPORT LUNS (and REQUEST SENSE, which returns it as data). An unknown
     // opcode still reports it: the UA tells the initiator something it must hear first.
     if (t.lu != nullptr && needs_lu) {
         if (auto ua = t.lu->unit_attentions().take(t.nexus)) return *ua;
+    }
+    if (t.lu != nullptr && t.spec != nullptr) {
+        if (auto reason = sanitize_gate(t); reason != SenseReason::none) return reason;
     }
 
     if (t.spec == nullptr) {
@@ -230,6 +242,7 @@ void Target::execute(const Command& cmd, CommandDone done) {
     task->done = std::move(done);
     task->data_out = cmd.data_out;
     task->data_in = cmd.data_in;
+    task->abort = cmd.abort;
     // CDBs longer than 16 bytes (32-byte variable length CDBs via an extended-CDB AHS) have
     // opcode 7Fh, which the table does not list; the first 16 bytes are enough to say so.
     task->cdb_size = static_cast<std::uint8_t>(std::min<std::size_t>(cmd.cdb.size(), 16));

@@ -51,6 +51,10 @@ struct LunConfig {
     // (APTPL=1, SPC-4 5.12.5): a state file written atomically. Empty: APTPL is not supported
     // (PTPL_C=0 and APTPL=1 is refused).
     std::string pr_state_path;
+    // SANITIZE (sbc_sanitize.cpp) erases at most this many bytes per second; 0: no limit. An
+    // erase runs in the background and holds the whole LU, but it still shares the backend
+    // (a file system, an object store) with every other LU.
+    std::uint64_t sanitize_rate_bytes_per_s = 0;
 };
 
 class Target {

@@ -34,6 +34,7 @@ struct Task {
     std::uint8_t cdb_size = 0;
     std::span<const std::uint8_t> data_out;
     std::span<std::uint8_t> data_in;
+    std::stop_token abort;  // Command::abort
 
     SenseDetail detail;
     CommandResult result;

@@ -1,13 +1,16 @@
 // Decodes and executes arbitrary CDBs (with arbitrary data-out and data-in sizes, LUN fields and
 // nexuses) against a small memory LUN. Checks: no crash or sanitizer report, done runs exactly
-// once, and the result stays within its bounds.
+// once (SANITIZE's on its worker thread), and the result stays within its bounds.
 //
 // Input layout: byte 0 selects the LUN field form, byte 1 the nexus, bytes 2-3 the data-in
 // size, byte 4 the CDB length; then the CDB; the rest is data-out.
+#include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "common/check.h"
@@ -77,14 +80,25 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     cmd.data_out = data_out;
     cmd.data_in = data_in;
 
-    int calls = 0;
-    scsi::CommandResult result;
-    // The memory backend completes inline, so done has run when execute returns.
-    world.target.execute(cmd, [&](scsi::CommandResult r) {
-        ++calls;
-        result = r;
+    // The memory backend completes inline, but SANITIZE finishes on its own worker thread:
+    // wait for done, and count every call it ever gets (the state outlives this input).
+    struct Answer {
+        std::mutex mutex;
+        std::condition_variable cv;
+        int calls = 0;
+        scsi::CommandResult result;
+    };
+    auto answer = std::make_shared<Answer>();
+    world.target.execute(cmd, [answer](scsi::CommandResult r) {
+        std::lock_guard lock(answer->mutex);
+        if (++answer->calls != 1) std::abort();
+        answer->result = r;
+        answer->cv.notify_all();
     });
-    if (calls != 1) std::abort();
+    std::unique_lock lock(answer->mutex);
+    if (!answer->cv.wait_for(lock, std::chrono::seconds(10), [&] { return answer->calls > 0; }))
+        std::abort();
+    const scsi::CommandResult result = answer->result;
     if (result.data_in_bytes > data_in.size()) std::abort();
     if (result.sense_bytes > result.sense.size()) std::abort();
     if (result.status == scsi::Status::check_condition && result.sense_bytes < 18) std::abort();

@@ -5,6 +5,7 @@
 // anyway, and there is nothing a flush could make more durable.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 
@@ -27,20 +28,33 @@ public:
     bool has_volatile_cache() const override { return false; }
     bool supports_unmap() const override { return true; }
     // Zeroes the range; whole pages inside it are given back to the kernel (MADV_DONTNEED on a
-    // private anonymous mapping: the next touch maps a zero page). lba_status() keeps the
-    // default "all mapped": the kernel does not tell us cheaply which pages are resident.
+    // private anonymous mapping: the next touch maps a zero page) and marked deallocated.
     void unmap(std::uint64_t offset_bytes, std::uint64_t length_bytes, Completion done) override;
     void write_zeroes(std::uint64_t offset_bytes, std::uint64_t length_bytes, WriteFlags flags,
                       Completion done) override;
+    // A block is deallocated when every memory page it touches is: never written since the
+    // volume was created, or given back by unmap() since. One bit per page says so; a write
+    // clears it after its copy, unmap() sets it before giving the page back, so a bit that
+    // says "deallocated" never hides data (at worst a zeroed page still says "mapped").
+    // Answers at most kMaxStatusBlocks blocks per call.
+    void lba_status(std::uint64_t offset_bytes, std::uint64_t length_bytes,
+                    LbaStatusDone done) override;
+    static constexpr std::uint64_t kMaxStatusBlocks = 1u << 21;
 
     ~MemoryVolume() override;
 
 private:
-    MemoryVolume(std::uint8_t* base, Geometry geometry) : base_(base), geometry_(geometry) {}
+    MemoryVolume(std::uint8_t* base, Geometry geometry);
     void check_range(std::uint64_t offset_bytes, std::size_t length_bytes) const;
+    // Marks the pages wholly inside [first_page, end_page) (page numbers).
+    void set_deallocated(std::uint64_t first_page, std::uint64_t end_page, bool deallocated);
+    bool page_deallocated(std::uint64_t page) const;
 
     std::uint8_t* base_;
     Geometry geometry_;
+    std::uint64_t page_bytes_;
+    // Bit p set: page p is deallocated. Starts all set (a fresh mapping reads as zeros).
+    std::unique_ptr<std::atomic<std::uint64_t>[]> deallocated_;
 };
 
 }  // namespace itd::volume

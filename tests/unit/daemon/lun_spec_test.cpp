@@ -126,10 +126,19 @@ TEST(ParseLunSpec, BlockSizeErrors) {
 TEST(ParseLunSpec, UnknownOption) {
     EXPECT_EQ(error_of("memory:1G,blocksize=4096"),
               "LUN-SPEC 'memory:1G,blocksize=4096': unknown option 'blocksize' (use size=, "
-              "block-size=, thin, readonly, removable, serial= or wwn=)");
+              "block-size=, thin, readonly, removable, serial=, wwn= or sanitize-rate=)");
     EXPECT_EQ(error_of("file:/x,sync"),
               "LUN-SPEC 'file:/x,sync': unknown option 'sync' (use size=, block-size=, thin, "
-              "readonly, removable, serial= or wwn=)");
+              "readonly, removable, serial=, wwn= or sanitize-rate=)");
+}
+
+TEST(ParseLunSpec, SanitizeRate) {
+    auto lun = parse_lun_spec("memory:128M,sanitize-rate=16M");
+    ASSERT_TRUE(lun.has_value()) << lun.error().message;
+    EXPECT_EQ(lun->sanitize_rate_bytes_per_s, 16u << 20);
+    EXPECT_EQ(parse_lun_spec("memory:128M")->sanitize_rate_bytes_per_s, 0u);
+    EXPECT_FALSE(parse_lun_spec("memory:128M,sanitize-rate").has_value());
+    EXPECT_FALSE(parse_lun_spec("memory:128M,sanitize-rate=fast").has_value());
 }
 
 TEST(ParseLunSpec, ThinReadonlySerialWwn) {

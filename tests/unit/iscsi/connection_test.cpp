@@ -529,5 +529,38 @@ TEST(Connection, TargetColdResetAnswersThenClosesEverySession) {
     EXPECT_TRUE(s.first_closed);
 }
 
+// A runner that can hold commands "running" in the SCSI core, to watch what a TMF does to them.
+struct HoldingHarness : Harness {
+    bool hold = false;
+    std::vector<std::pair<std::uint32_t, std::stop_token>> held;
+
+    void run(scsi::Target& target, std::uint32_t itt, const scsi::Command& command) override {
+        if (!hold) return Harness::run(target, itt, command);
+        held.emplace_back(itt, command.abort);
+    }
+};
+
+TEST(Connection, AbortTaskTellsTheScsiCoreAndWaitsForTheCommand) {
+    HoldingHarness h;
+    login(h);
+    clear_unit_attention(h);
+    h.hold = true;
+    std::array<std::uint8_t, 6> tur{kTestUnitReady};
+    const std::uint32_t sn = h.cmd_sn;
+    h.feed(wire(scsi_command(h, 4000, tur, 0, 0)));
+    ASSERT_EQ(h.held.size(), 1u);
+    EXPECT_FALSE(h.held[0].second.stop_requested());
+    // ABORT TASK requests the command's abort token (a SANITIZE answers early on it) ...
+    h.feed(wire(abort_task(h, 4001, 4000, sn)));
+    EXPECT_TRUE(h.held[0].second.stop_requested());
+    EXPECT_TRUE(h.sent().empty()) << "the TMF waits for the command to finish";
+    // ... and answers once the command is done; the command itself gets no response.
+    h.conn->on_scsi_done(4000, scsi::CommandResult{});
+    auto out = h.sent();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].bhs.opcode(), Opcode::task_mgmt_response);
+    EXPECT_EQ(out[0].bhs.byte2(), 0) << "function complete";
+}
+
 }  // namespace
 }  // namespace itd::iscsi::testing

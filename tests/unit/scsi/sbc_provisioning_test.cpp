@@ -188,7 +188,13 @@ TEST(GetLbaStatus, AnswersAndBeyondEol) {
         store_be32(&c[10], alloc);
         return c;
     };
+    // A fresh LU holds nothing: every block is deallocated.
     Reply r = h.run_cdb(cdb(5, 24), 24);
+    ASSERT_TRUE(r.good());
+    EXPECT_EQ(load_be32(&r.data[16]), 2043u);
+    EXPECT_EQ(r.data[20], 0x01);  // deallocated
+    write_blocks(h, 0, 2048, 0x5a);
+    r = h.run_cdb(cdb(5, 24), 24);
     ASSERT_TRUE(r.good());
     ASSERT_EQ(r.data.size(), 24u);
     EXPECT_EQ(load_be32(&r.data[0]), 20u);

@@ -51,12 +51,46 @@ TEST(MemoryVolume, UnmapAndWriteZeroesReadBackZeros) {
     std::fill_n(expect.begin() + 32 * 1024, 1024, 0);
     ASSERT_TRUE(sync_read(vol, 0, back));
     EXPECT_EQ(back, expect);
+    // The pages wholly inside the unmapped range are deallocated; the partial page before
+    // them still holds data (4 KiB pages).
     auto status = sync_lba_status(vol, 512, 4096);
     ASSERT_TRUE(status.has_value());
-    ASSERT_EQ(status->size(), 1u);
+    ASSERT_EQ(status->size(), 2u);
     EXPECT_EQ((*status)[0].offset_bytes, 512u);
-    EXPECT_EQ((*status)[0].length_bytes, 4096u);
+    EXPECT_EQ((*status)[0].length_bytes, 4096u - 512u);
     EXPECT_TRUE((*status)[0].mapped);
+    EXPECT_EQ((*status)[1].offset_bytes, 4096u);
+    EXPECT_EQ((*status)[1].length_bytes, 512u);
+    EXPECT_FALSE((*status)[1].mapped);
+}
+
+TEST(MemoryVolume, LbaStatusFollowsWritesAndUnmaps) {
+    auto v = MemoryVolume::create(1 << 20, 512);
+    ASSERT_TRUE(v.has_value());
+    Volume& vol = **v;
+    // Never written: deallocated (it reads as zeros).
+    auto status = sync_lba_status(vol, 0, 1 << 20);
+    ASSERT_TRUE(status.has_value());
+    ASSERT_EQ(status->size(), 1u);
+    EXPECT_FALSE((*status)[0].mapped);
+    // One block written maps its page (8 blocks); write_zeroes maps too (volume.h).
+    ASSERT_TRUE(sync_write(vol, 512 * 9, pattern(512, 3)));
+    ASSERT_TRUE(sync_write_zeroes(vol, 64 * 1024, 4096));
+    status = sync_lba_status(vol, 0, 1 << 20);
+    ASSERT_TRUE(status.has_value());
+    ASSERT_EQ(status->size(), 5u);
+    EXPECT_EQ((*status)[1].offset_bytes, 4096u);
+    EXPECT_EQ((*status)[1].length_bytes, 4096u);
+    EXPECT_TRUE((*status)[1].mapped);
+    EXPECT_EQ((*status)[3].offset_bytes, 64u * 1024);
+    EXPECT_TRUE((*status)[3].mapped);
+    EXPECT_FALSE((*status)[4].mapped);
+    // Unmapping everything deallocates everything again.
+    ASSERT_TRUE(sync_unmap(vol, 0, 1 << 20));
+    status = sync_lba_status(vol, 0, 1 << 20);
+    ASSERT_TRUE(status.has_value());
+    ASSERT_EQ(status->size(), 1u);
+    EXPECT_FALSE((*status)[0].mapped);
 }
 
 TEST(MemoryVolume, ConcurrentWritersToDifferentRanges) {
