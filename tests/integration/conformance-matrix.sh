@@ -29,9 +29,10 @@ chap_secret=matrix-secret-0123456789
 prefix=iqn.2026-12.org.itd.matrix
 
 # The suites that make sense on a write-protected LU: the rest write, and expect to succeed.
+# Thin, so that ReadOnly.ReadOnlySBC also sees UNMAP refused as write protected.
 readonly_suites="ReadOnly Inquiry TestUnitReady ReadCapacity10 ReadCapacity16 Read6 Read10 Read12 \
-Read16 ModeSense6 ReportSupportedOpcodes GetLBAStatus Verify10 Verify12 Verify16 Prefetch10 \
-Prefetch16 NoMedia iSCSIcmdsn"
+Read16 ModeSense6 ReportSupportedOpcodes Verify10 Verify12 Verify16 Prefetch10 Prefetch16 NoMedia \
+iSCSIcmdsn"
 
 # libiscsi 1.19's ProutReserve.Access* write and read with a 512-byte buffer whatever the block
 # size, so on a 4096-byte-block LUN their WRITE(10) of one block carries an eighth of a block
@@ -58,7 +59,7 @@ configs=(
     "file|file:$work/file.img,size=256M||||$fast_sanitize|$wabereq_bug"
     "memory-thin|memory:128M,thin||||$fast_sanitize"
     "file-thin|file:$work/thin.img,size=128M,thin||||$fast_sanitize"
-    "readonly|memory:64M,readonly|||$readonly_suites"
+    "readonly|memory:64M,readonly,thin|||$readonly_suites"
     "removable|memory:128M,removable||||$fast_sanitize|$wabereq_bug"
     "chap|memory:128M|$chap_user%$chap_secret@|||$fast_sanitize|$wabereq_bug"
     "header-digest|memory:128M,thin||?header_digest=crc32c||$fast_sanitize"
