@@ -3,12 +3,13 @@
 # release, ASan+UBSan and fuzz configurations with warnings as errors, and runs
 #   1. unit tests (ctest) in release and under ASan+UBSan;
 #   2. the integration tests (tests/integration/run.sh: libiscsi, qemu-img, iscsi-test-cu,
-#      kill -9 durability, config file, CHAP) against the release build (plus the whole
-#      iscsi-test-cu suite, reported for the record) and against the ASan+UBSan build;
+#      kill -9 durability, APTPL restarts, config file, CHAP, digests) against the release
+#      build (plus conformance-matrix.sh: the whole iscsi-test-cu suite in every LUN
+#      configuration, zero failures) and against the ASan+UBSan build;
 #   3. every libFuzzer fuzzer in build/fuzz/tests/fuzz for FUZZ_SECONDS (default 30) each,
 #      over a temporary copy of its seed corpus (the repository is not modified; a crashing
 #      input is kept in build/fuzz-artifacts/).
-# Every step has a time limit; on 2 cores the whole run takes about 15 minutes from scratch.
+# Every step has a time limit; on 2 cores the whole run takes about 45 minutes from scratch.
 # Ends with "N passed, M failed" (test groups) and exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
