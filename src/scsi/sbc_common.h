@@ -37,6 +37,13 @@ SenseReason write_from_cdb(TaskPtr& task, bool fua);
 // (the transport's data-out buffer or the task's bounce buffer).
 void locked_write(TaskPtr task, BlockRange r, std::span<const std::uint8_t> data, bool fua);
 
+// Writes the volume's cache back, then finishes the task: GOOD, or the flush error as sense
+// (SYNCHRONIZE CACHE, START STOP UNIT, MODE SELECT turning the write cache off).
+void finish_after_flush(TaskPtr task);
+// For IMMED=1 (SBC-4 5.24, 5.25): starts the write-back and returns at once; its error, if
+// any, cannot be reported any more (as on a disk). The volume stays alive until it ends.
+void start_background_flush(const LogicalUnit& lu);
+
 // Finishes a command that deallocated blocks (UNMAP, WRITE SAME with UNMAP) with GOOD. With
 // the write cache disabled (WCE=0) every change must be durable before GOOD, as a write's would
 // be (SBC-4 7.5.5): the volume is flushed first, and a flush error is the command's error.

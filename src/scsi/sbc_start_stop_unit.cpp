@@ -11,6 +11,7 @@
 
 #include "scsi/command_table.h"
 #include "scsi/lun.h"
+#include "scsi/sbc_common.h"
 #include "scsi/volume_errors.h"
 
 namespace itd::scsi {
@@ -65,17 +66,12 @@ SenseReason handle_start_stop_unit(TaskPtr& task) {
     }
     if (!flush) return SenseReason::none;
 
-    std::shared_ptr<volume::Volume> vol = lu.config().volume;
     if (immed) {
-        // SBC-4 5.25: IMMED=1 returns status once the CDB is validated; the write-back goes on
-        // (the shared_ptr keeps the volume alive until it ends).
-        vol->flush([vol](itd::Status) {});
+        // SBC-4 5.25: IMMED=1 returns status once the CDB is validated; the write-back goes on.
+        start_background_flush(lu);
         return SenseReason::none;
     }
-    vol->flush([task = std::move(task)](itd::Status st) mutable {
-        finish(std::move(task),
-               st ? SenseReason::none : sense_for_volume_error(st.error(), IoKind::flush));
-    });
+    finish_after_flush(std::move(task));
     return SenseReason::none;
 }
 

@@ -3,6 +3,7 @@
 
 #include "scsi/command_table.h"
 #include "scsi/lun.h"
+#include "scsi/sbc_common.h"
 #include "scsi/volume_errors.h"
 
 namespace itd::scsi {
@@ -20,20 +21,27 @@ SenseReason handle_synchronize_cache(TaskPtr& task) {
     }
     // The volume flushes as a whole; flushing more than asked is allowed (SBC-4 5.24: the device
     // server may synchronize more than the range).
-    std::shared_ptr<volume::Volume> vol = t.lu->config().volume;
     const bool immed = (t.cdb()[1] & 0x02) != 0;
     if (immed) {
-        // SBC-4 5.24: IMMED=1 returns status once the CDB is validated. The flush goes on; its
-        // error, if any, cannot be reported any more (as on a disk). The shared_ptr keeps the
-        // volume alive until the flush ends.
-        vol->flush([vol](itd::Status) {});
+        // SBC-4 5.24: IMMED=1 returns status once the CDB is validated.
+        start_background_flush(*t.lu);
         return SenseReason::none;
     }
+    finish_after_flush(std::move(task));
+    return SenseReason::none;
+}
+
+void finish_after_flush(TaskPtr task) {
+    std::shared_ptr<volume::Volume> vol = task->lu->config().volume;
     vol->flush([task = std::move(task)](itd::Status st) mutable {
         finish(std::move(task),
                st ? SenseReason::none : sense_for_volume_error(st.error(), IoKind::flush));
     });
-    return SenseReason::none;
+}
+
+void start_background_flush(const LogicalUnit& lu) {
+    std::shared_ptr<volume::Volume> vol = lu.config().volume;
+    vol->flush([vol](itd::Status) {});
 }
 
 }  // namespace itd::scsi

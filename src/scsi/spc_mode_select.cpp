@@ -8,6 +8,7 @@
 #include "common/endian.h"
 #include "scsi/command_table.h"
 #include "scsi/lun.h"
+#include "scsi/sbc_common.h"
 #include "scsi/spc_mode_select_params.h"
 #include "scsi/volume_errors.h"
 
@@ -52,11 +53,7 @@ SenseReason handle_mode_select(TaskPtr& task) {
         // Write-through from now on (every write is FUA). What the cache holds from before is
         // flushed before GOOD, so that nothing acknowledged stays volatile once the initiator
         // believes the cache is off.
-        std::shared_ptr<volume::Volume> vol = lu.config().volume;
-        vol->flush([task = std::move(task)](itd::Status st) mutable {
-            finish(std::move(task),
-                   st ? SenseReason::none : sense_for_volume_error(st.error(), IoKind::flush));
-        });
+        finish_after_flush(std::move(task));
     }
     return SenseReason::none;
 }
