@@ -59,7 +59,7 @@ using Keys = std::initializer_list<std::string_view>;
 
 // LUN keys that name features not built yet; rejected by name, like in a LUN-SPEC.
 constexpr std::array not_yet_lun_keys = {
-    std::string_view{"page-size"}, std::string_view{"meta"}, std::string_view{"endpoint"},
+    std::string_view{"meta"}, std::string_view{"endpoint"},
 };
 
 std::string_view type_name(const toml::node& node) {
@@ -313,7 +313,7 @@ Result<LunSpec> FileParser::parse_lun(const toml::table& table, std::string_view
     }
     if (auto st = check_keys(table, path,
                              {"spec", "backend", "path", "size", "block-size", "thin", "readonly",
-                              "removable", "serial", "wwn", "sanitize-rate"});
+                              "removable", "serial", "wwn", "sanitize-rate", "page-size", "cache"});
         !st)
         return std::unexpected(st.error());
     if (const auto* spec = table.get("spec")) {
@@ -341,7 +341,7 @@ Result<LunSpec> FileParser::parse_lun(const toml::table& table, std::string_view
         auto text = get_string(*node, join(path, "path"));
         if (!text) return std::unexpected(text.error());
         parts.arg = *text;
-    } else if (parts.backend == "file") {
+    } else if (parts.backend == "file" || parts.backend == "thin") {
         return error(table.source(), path, "missing key 'path'");
     }
     if (const auto* node = table.get("size")) {
@@ -374,10 +374,12 @@ Result<LunSpec> FileParser::parse_lun(const toml::table& table, std::string_view
             parts.options.emplace_back(key, *text);
         }
     }
-    if (const auto* node = table.get("sanitize-rate")) {
-        auto text = get_size_text(*node, join(path, "sanitize-rate"));
+    for (const char* key : {"sanitize-rate", "page-size", "cache"}) {
+        const auto* node = table.get(key);
+        if (!node) continue;
+        auto text = get_size_text(*node, join(path, key));
         if (!text) return std::unexpected(text.error());
-        parts.options.emplace_back("sanitize-rate", *text);
+        parts.options.emplace_back(key, *text);
     }
 
     auto lun = build_lun_spec(parts);

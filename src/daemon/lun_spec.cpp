@@ -13,14 +13,13 @@ namespace itd::daemon {
 namespace {
 
 constexpr std::array not_yet_options = {
-    std::string_view{"page-size"}, std::string_view{"meta"}, std::string_view{"endpoint"},
+    std::string_view{"meta"}, std::string_view{"endpoint"},
 };
 
 // SPC-4 7.8.15: the serial number is ASCII; we take printable characters without spaces (a
 // space would be indistinguishable from the padding) and keep it short enough for any
 // initiator's buffers.
 constexpr std::size_t max_serial_chars = 64;
-constexpr std::array not_yet_backends = {std::string_view{"thin"}};
 
 constexpr std::uint32_t min_block_size_bytes = 512;
 constexpr std::uint32_t max_block_size_bytes = 65536;
@@ -74,11 +73,10 @@ std::expected<std::uint64_t, LunSpecError> parse_wwn(const std::string& text) {
 
 std::expected<LunSpec, LunSpecError> build_lun_spec(const LunParts& parts) {
     const bool memory = parts.backend == "memory";
-    if (!memory && parts.backend != "file") {
-        if (contains(not_yet_backends, parts.backend))
-            return lun_error("backend", "backend '" + parts.backend + "' is not supported yet");
-        return lun_error("backend", "unknown backend '" + parts.backend + "' (use memory or file)");
-    }
+    const bool thin_backend = parts.backend == "thin";
+    if (!memory && !thin_backend && parts.backend != "file")
+        return lun_error("backend",
+                         "unknown backend '" + parts.backend + "' (use memory, file or thin)");
 
     LunSpec lun;
     lun.volume.backend = parts.backend;
@@ -89,7 +87,16 @@ std::expected<LunSpec, LunSpecError> build_lun_spec(const LunParts& parts) {
         if (!size) return lun_error("arg", size.error().message);
         lun.volume.size_bytes = *size;
     } else if (parts.arg.empty()) {
-        return lun_error("arg", "empty path, e.g. file:/srv/disk0.img");
+        return lun_error("arg", thin_backend ? "empty path, e.g. thin:/var/lib/itd/store/vol0"
+                                             : "empty path, e.g. file:/srv/disk0.img");
+    } else if (thin_backend) {
+        // STORE-DIRECTORY/VOLUME-NAME; the name itself is checked when the store is opened.
+        const auto slash = parts.arg.rfind('/');
+        if (slash == std::string::npos || slash + 1 == parts.arg.size())
+            return lun_error("arg", "thin needs STORE-DIRECTORY/VOLUME, e.g. "
+                                    "thin:/var/lib/itd/store/vol0");
+        // A thin volume always provisions thinly: UNMAP, WRITE SAME with UNMAP, GET LBA STATUS.
+        lun.thin = true;
     }
 
     std::vector<std::string> seen;
@@ -137,6 +144,19 @@ std::expected<LunSpec, LunSpecError> build_lun_spec(const LunParts& parts) {
             auto rate = parse_size(*value);
             if (!rate) return lun_error(key, rate.error().message);
             lun.sanitize_rate_bytes_per_s = *rate;
+        } else if (key == "page-size" || key == "cache") {
+            if (!thin_backend)
+                return lun_error(key, "option '" + key + "' is for thin volumes only");
+            if (!value || value->empty())
+                return lun_error(key, "option '" + key + "' needs a value, e.g. " + key +
+                                          (key == "cache" ? "=256M" : "=256K"));
+            auto bytes = parse_size(*value);
+            if (!bytes) return lun_error(key, bytes.error().message);
+            if (key == "page-size" && (*bytes < 4096 || *bytes > (4u << 20) ||
+                                       (*bytes & (*bytes - 1)) != 0))
+                return lun_error(key, "invalid page-size '" + *value +
+                                          "' (a power of two from 4K to 4M; default 256K)");
+            lun.volume.options[key] = std::to_string(*bytes);
         } else if (contains(not_yet_options, key)) {
             return lun_error(key, "option '" + key + "' is not supported yet");
         } else if (key.empty()) {
@@ -144,7 +164,7 @@ std::expected<LunSpec, LunSpecError> build_lun_spec(const LunParts& parts) {
         } else {
             return lun_error(key, "unknown option '" + key +
                                       "' (use size=, block-size=, thin, readonly, removable, "
-                                      "serial=, wwn= or sanitize-rate=)");
+                                      "serial=, wwn=, sanitize-rate=, page-size= or cache=)");
         }
     }
 

@@ -1,10 +1,16 @@
 #include "volume/open.h"
 
+#include <unistd.h>
+
 #include <bit>
+#include <charconv>
 #include <string>
 
 #include "volume/file/file_volume.h"
 #include "volume/memory/memory_volume.h"
+#include "volume/thin/catalog.h"
+#include "volume/thin/local_store.h"
+#include "volume/thin/thin_volume.h"
 
 namespace itd::volume {
 
@@ -31,6 +37,87 @@ Status validate(const VolumeSpec& spec) {
     return {};
 }
 
+Result<std::uint64_t> size_option(const VolumeSpec& spec, const std::string& key,
+                                  std::uint64_t fallback) {
+    auto it = spec.options.find(key);
+    if (it == spec.options.end()) return fallback;
+    std::uint64_t value = 0;
+    const auto* end = it->second.data() + it->second.size();
+    auto [ptr, ec] = std::from_chars(it->second.data(), end, value);
+    if (it->second.empty() || ec != std::errc{} || ptr != end) {
+        return fail(Errc::invalid_argument,
+                    describe(spec) + ": " + key + " '" + it->second + "' is not a number of bytes");
+    }
+    return value;
+}
+
+std::string owner_info() {
+    char host[256] = {};
+    if (gethostname(host, sizeof host - 1) != 0) host[0] = '?';
+    return "itd pid " + std::to_string(getpid()) + " on " + host;
+}
+
+// thin:DIR/VOLUME: a volume in the local store DIR. With size= it is created when missing (and
+// the store with it); an existing volume must then have that size and block size.
+Result<std::shared_ptr<Volume>> open_thin(const VolumeSpec& spec) {
+    const auto slash = spec.arg.rfind('/');
+    if (slash == std::string::npos || slash + 1 == spec.arg.size()) {
+        return fail(Errc::invalid_argument,
+                    describe(spec) + ": expected thin:STORE-DIRECTORY/VOLUME-NAME");
+    }
+    const std::string dir = slash == 0 ? "/" : spec.arg.substr(0, slash);
+    const std::string name = spec.arg.substr(slash + 1);
+    auto page_size = size_option(spec, "page-size", thin::kDefaultPageSizeBytes);
+    if (!page_size) return std::unexpected(page_size.error());
+    auto cache = size_option(spec, "cache", thin::ThinOptions{}.cache_bytes);
+    if (!cache) return std::unexpected(cache.error());
+    if (*page_size > thin::kMaxPageSizeBytes) {
+        return fail(Errc::invalid_argument, describe(spec) + ": page-size is at most 4M");
+    }
+
+    auto stores = thin::open_local_store(dir, spec.size_bytes.has_value());
+    if (!stores) return fail(stores.error().code, describe(spec) + ": " + stores.error().message);
+    auto existing = stores->meta->get(thin::volume_key(name));
+    if (!existing) return fail(existing.error().code, describe(spec) + ": " + existing.error().message);
+    if (!*existing && spec.size_bytes) {
+        thin::CreateParams params;
+        params.name = name;
+        params.size_bytes = *spec.size_bytes;
+        params.block_size_bytes = spec.block_size_bytes;
+        params.page_size_bytes = static_cast<std::uint32_t>(*page_size);
+        auto created = thin::create_volume(*stores->meta, params);
+        // Another process may have created it in between; the checks below then apply.
+        if (!created && created.error().code != Errc::failed_precondition) {
+            return fail(created.error().code, describe(spec) + ": " + created.error().message);
+        }
+    }
+    thin::ThinOptions options;
+    options.cache_bytes = *cache;
+    options.owner_info = owner_info();
+    auto vol = thin::ThinVolume::open(std::move(*stores), name, options);
+    if (!vol) return fail(vol.error().code, describe(spec) + ": " + vol.error().message);
+    const thin::Superblock sb = (*vol)->superblock();
+    if (spec.size_bytes && *spec.size_bytes != sb.size_bytes) {
+        return fail(Errc::invalid_argument,
+                    describe(spec) + ": the volume exists with size " +
+                        std::to_string(sb.size_bytes) + " bytes, not " +
+                        std::to_string(*spec.size_bytes) +
+                        " (leave size= out to serve it as it is; `itd volume grow` grows it)");
+    }
+    if (spec.block_size_bytes != sb.block_size_bytes &&
+        (spec.size_bytes || spec.block_size_bytes != 512)) {
+        return fail(Errc::invalid_argument, describe(spec) + ": the volume has block size " +
+                                                std::to_string(sb.block_size_bytes) + ", not " +
+                                                std::to_string(spec.block_size_bytes));
+    }
+    if (spec.options.contains("page-size") && *page_size != sb.page_size_bytes) {
+        return fail(Errc::invalid_argument, describe(spec) + ": the volume has page size " +
+                                                std::to_string(sb.page_size_bytes) + ", not " +
+                                                std::to_string(*page_size));
+    }
+    return std::shared_ptr<Volume>(std::move(*vol));
+}
+
 }  // namespace
 
 Result<std::shared_ptr<Volume>> open_volume(const VolumeSpec& spec) {
@@ -52,9 +139,10 @@ Result<std::shared_ptr<Volume>> open_volume(const VolumeSpec& spec) {
         if (!vol) return std::unexpected(vol.error());
         return std::shared_ptr<Volume>(std::move(*vol));
     }
+    if (spec.backend == "thin") return open_thin(spec);
     return fail(Errc::invalid_argument,
                 describe(spec) + ": unknown backend \"" + spec.backend +
-                    "\" (known: memory, file)");
+                    "\" (known: memory, file, thin)");
 }
 
 }  // namespace itd::volume

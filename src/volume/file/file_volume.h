@@ -11,7 +11,7 @@
 #include <utility>
 
 #include "common/status.h"
-#include "volume/file/io_pool.h"
+#include "volume/io_pool.h"
 #include "volume/volume.h"
 
 namespace itd::volume {

@@ -137,9 +137,9 @@ TEST(ConfigFile, LunErrorsNameTheLine) {
         "[[target.lun]]\nspec = \"memory:1M\"\n[[target.lun]]\n";
     // Lines 1-5 are head; the first line of each case is line 6.
     EXPECT_EQ(error_of(head + "backend = \"fil\"\npath = \"/x\"\n"),
-              "itd.toml:6: target[0].lun[1]: unknown backend 'fil' (use memory or file)");
+              "itd.toml:6: target[0].lun[1]: unknown backend 'fil' (use memory, file or thin)");
     EXPECT_EQ(error_of(head + "backend = \"thin\"\n"),
-              "itd.toml:6: target[0].lun[1]: backend 'thin' is not supported yet");
+              "itd.toml:5: target[0].lun[1]: missing key 'path'");
     EXPECT_EQ(error_of(head + "backend = \"memory\"\n"),
               "itd.toml:5: target[0].lun[1]: missing key 'size' (memory needs a size)");
     EXPECT_EQ(error_of(head + "backend = \"file\"\n"),
@@ -174,7 +174,12 @@ TEST(ConfigFile, LunErrorsNameTheLine) {
     EXPECT_EQ(error_of(head + "backend = \"file\"\npath = \"/x\"\nremovable = \"yes\"\n"),
               "itd.toml:8: target[0].lun[1].removable: expected true or false, got a string");
     EXPECT_EQ(error_of(head + "backend = \"file\"\npath = \"/x\"\npage-size = \"256K\"\n"),
-              "itd.toml:8: target[0].lun[1]: key 'page-size' is not supported yet");
+              "itd.toml:8: target[0].lun[1]: option 'page-size' is for thin volumes only");
+    EXPECT_EQ(error_of(head + "backend = \"thin\"\npath = \"/s/v\"\npage-size = \"3K\"\n"),
+              "itd.toml:8: target[0].lun[1]: invalid page-size '3K' (a power of two from 4K "
+              "to 4M; default 256K)");
+    EXPECT_EQ(error_of(head + "backend = \"memory\"\nsize = \"1G\"\nmeta = \"etcd://x\"\n"),
+              "itd.toml:8: target[0].lun[1]: key 'meta' is not supported yet");
     EXPECT_EQ(error_of(head + "backend = \"memory\"\nsize = \"1G\"\nwwn = \"12\"\n"),
               "itd.toml:8: target[0].lun[1]: invalid wwn '12' (16 hex digits, NAA 2, 3 or 5 "
               "first, e.g. wwn=3000000000000001)");

@@ -68,11 +68,37 @@ TEST(ParseLunSpec, GrammarErrors) {
 }
 
 TEST(ParseLunSpec, UnknownBackend) {
-    EXPECT_EQ(error_of("fil:/x"), "LUN-SPEC 'fil:/x': unknown backend 'fil' (use memory or file)");
+    EXPECT_EQ(error_of("fil:/x"),
+              "LUN-SPEC 'fil:/x': unknown backend 'fil' (use memory, file or thin)");
     EXPECT_EQ(error_of("Memory:1G"),
-              "LUN-SPEC 'Memory:1G': unknown backend 'Memory' (use memory or file)");
-    EXPECT_EQ(error_of("thin:/var/lib/itd/vol0,size=100G"),
-              "LUN-SPEC 'thin:/var/lib/itd/vol0,size=100G': backend 'thin' is not supported yet");
+              "LUN-SPEC 'Memory:1G': unknown backend 'Memory' (use memory, file or thin)");
+}
+
+TEST(ParseLunSpec, Thin) {
+    auto lun = parse_lun_spec("thin:/var/lib/itd/store/vol0,size=100G,page-size=64K,cache=1G");
+    ASSERT_TRUE(lun.has_value()) << lun.error().message;
+    EXPECT_EQ(lun->volume.backend, "thin");
+    EXPECT_EQ(lun->volume.arg, "/var/lib/itd/store/vol0");
+    EXPECT_EQ(lun->volume.size_bytes, 100ull << 30);
+    EXPECT_EQ(lun->volume.options.at("page-size"), "65536");
+    EXPECT_EQ(lun->volume.options.at("cache"), std::to_string(1ull << 30));
+    EXPECT_TRUE(lun->thin);  // a thin volume always offers UNMAP
+
+    auto existing = parse_lun_spec("thin:store/vol0");
+    ASSERT_TRUE(existing.has_value()) << existing.error().message;
+    EXPECT_FALSE(existing->volume.size_bytes.has_value());
+
+    EXPECT_EQ(error_of("thin:vol0"), "LUN-SPEC 'thin:vol0': thin needs STORE-DIRECTORY/VOLUME, "
+                                     "e.g. thin:/var/lib/itd/store/vol0");
+    EXPECT_EQ(error_of("thin:/store/"), "LUN-SPEC 'thin:/store/': thin needs "
+                                        "STORE-DIRECTORY/VOLUME, e.g. thin:/var/lib/itd/store/vol0");
+    EXPECT_EQ(error_of("thin:/s/v,page-size=1M3"),
+              "LUN-SPEC 'thin:/s/v,page-size=1M3': invalid size '1M3' (use e.g. 64M, 1G, 2T)");
+    EXPECT_EQ(error_of("thin:/s/v,page-size=8M"),
+              "LUN-SPEC 'thin:/s/v,page-size=8M': invalid page-size '8M' (a power of two from "
+              "4K to 4M; default 256K)");
+    EXPECT_EQ(error_of("memory:1G,cache=1G"),
+              "LUN-SPEC 'memory:1G,cache=1G': option 'cache' is for thin volumes only");
 }
 
 TEST(ParseLunSpec, MemorySizeErrors) {
@@ -193,8 +219,7 @@ TEST(ParseLunSpec, Removable) {
 }
 
 TEST(ParseLunSpec, FutureOptionsAreRejectedByName) {
-    for (const char* option : {"page-size=256K", "meta=etcd://x:2379",
-                               "endpoint=http://x"}) {
+    for (const char* option : {"meta=etcd://x:2379", "endpoint=http://x"}) {
         const std::string text = "file:/x," + std::string(option);
         const std::string name = std::string(option).substr(0, std::string(option).find('='));
         EXPECT_EQ(error_of(text),

@@ -1,4 +1,4 @@
-#include "volume/file/io_pool.h"
+#include "volume/io_pool.h"
 
 #include "common/check.h"
 
