@@ -45,7 +45,14 @@ LogicalUnit::LogicalUnit(std::uint32_t lun, LunConfig config, std::string_view t
                   ? id_bits
                   : (std::uint64_t{0x3} << 60) | (id_bits & 0x0fffffffffffffffull);
     wce_.store(default_mode_parameters().wce, std::memory_order_relaxed);
+    // SBC-4 4.6 / SPC-4 6.4: a volume grown underneath (itd volume grow) tells every nexus,
+    // with CAPACITY DATA HAS CHANGED, to read the capacity again.
+    config_.volume->set_resize_listener([this] {
+        unit_attentions_.establish_for_others(SenseReason::ua_capacity_changed, std::nullopt);
+    });
 }
+
+LogicalUnit::~LogicalUnit() { config_.volume->set_resize_listener({}); }
 
 ModeParameters LogicalUnit::default_mode_parameters() const {
     // SBC-4 7.5.5: WCE starts as the volume's has_volatile_cache(); SWP starts clear.

@@ -30,6 +30,9 @@ inline constexpr std::uint32_t kMaxTransferBytes = 8u << 20;
 class LogicalUnit {
 public:
     LogicalUnit(std::uint32_t lun, LunConfig config, std::string_view target_name);
+    ~LogicalUnit();
+    LogicalUnit(const LogicalUnit&) = delete;
+    LogicalUnit& operator=(const LogicalUnit&) = delete;
 
     std::uint32_t lun() const { return lun_; }
     volume::Volume& volume() const { return *config_.volume; }

@@ -75,4 +75,14 @@ void Volume::lba_status(std::uint64_t offset_bytes, std::uint64_t length_bytes,
     done(std::vector<LbaExtent>{LbaExtent{offset_bytes, length_bytes, true}});
 }
 
+void Volume::set_resize_listener(std::function<void()> listener) {
+    std::lock_guard g(listener_mutex_);
+    resize_listener_ = std::move(listener);
+}
+
+void Volume::notify_resized() {
+    std::lock_guard g(listener_mutex_);
+    if (resize_listener_) resize_listener_();
+}
+
 }  // namespace itd::volume

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <span>
 #include <vector>
 
@@ -79,6 +80,18 @@ public:
     // fully provisioned backend.
     virtual void lba_status(std::uint64_t offset_bytes, std::uint64_t length_bytes,
                             LbaStatusDone done);
+
+    // Called, on any thread, after geometry() changed (a thin volume grown online). Replaces
+    // the listener set before; an empty function removes it, and once that call returns the
+    // old listener is not running and never runs again.
+    void set_resize_listener(std::function<void()> listener);
+
+protected:
+    void notify_resized();
+
+private:
+    std::mutex listener_mutex_;
+    std::function<void()> resize_listener_;
 };
 
 }  // namespace itd::volume

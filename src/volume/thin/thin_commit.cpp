@@ -47,7 +47,7 @@ void ThinVolume::flush(Completion done) {
 }
 
 bool ThinVolume::nothing_to_commit_locked() const {
-    return to_upload_.empty() && dirty_segments_.empty();
+    return to_upload_.empty() && dirty_segments_.empty() && !pending_size_;
 }
 
 void ThinVolume::request_commit_locked() {
@@ -58,10 +58,19 @@ void ThinVolume::request_commit_locked() {
 void ThinVolume::commit_loop(std::stop_token stop) {
     using Clock = std::chrono::steady_clock;
     auto next = Clock::now() + options_.commit_interval;
+    const bool polling = options_.request_poll_interval.count() > 0;
+    auto next_poll = Clock::now() + options_.request_poll_interval;
     std::unique_lock lock(mutex_);
     for (;;) {
-        commit_cv_.wait_until(lock, stop, next, [&] { return commit_wanted_; });
+        commit_cv_.wait_until(lock, stop, polling ? std::min(next, next_poll) : next,
+                              [&] { return commit_wanted_; });
         const bool stopping = stop.stop_requested();
+        if (polling && !stopping && Clock::now() >= next_poll) {
+            lock.unlock();
+            serve_owner_request();
+            lock.lock();
+            next_poll = Clock::now() + options_.request_poll_interval;
+        }
         if (!commit_wanted_ && !stopping && Clock::now() < next) continue;
         commit_wanted_ = false;
         // A fenced volume still runs commit(): it fails the flushes that wait.
@@ -123,6 +132,7 @@ Status ThinVolume::commit() {
     std::set<std::uint64_t> segments;
     std::uint64_t number = 0;
     std::optional<Error> fenced;
+    std::optional<std::uint64_t> new_size;
     {
         std::lock_guard g(mutex_);
         number = ++commits_started_;
@@ -136,6 +146,7 @@ Status ThinVolume::commit() {
     {
         std::lock_guard g(mutex_);
         // Snapshot: the buffers are shared from here on, so later writes copy them.
+        new_size = pending_size_;
         uploads.reserve(to_upload_.size());
         for (std::uint64_t page : to_upload_) {
             PageCache::Page* p = cache_.find(page);
@@ -159,7 +170,7 @@ Status ThinVolume::commit() {
         return std::unexpected(std::move(e));
     };
 
-    if (uploads.empty() && segments.empty()) {
+    if (uploads.empty() && segments.empty() && !new_size) {
         finish_commit(number, {});
         return {};
     }
@@ -237,6 +248,11 @@ Status ThinVolume::commit() {
     }
     next.generation += 1;
     for (const auto& [s, ref] : new_segments) next.segments[s] = ref;
+    if (new_size) {
+        // Growing adds unmapped pages: new segments start empty, old ones stay as they are.
+        next.size_bytes = *new_size;
+        next.segments.resize(next.segment_count());
+    }
     if (!lock_->held()) {
         Error e{Errc::failed_precondition,
                 "volume " + next.name + ": lost its lock; refusing writes"};
@@ -275,6 +291,10 @@ Status ThinVolume::commit() {
             map_[u.page] = u.ref;
             if (p->version == u.version) cache_.mark_clean(u.page);
         }
+        if (new_size) {
+            map_.resize(next.page_count());
+            if (pending_size_ == new_size) pending_size_.reset();
+        }
         sb_ = std::move(next);
         sb_revision_ = *revision;
         stats_.generation = sb_.generation;
@@ -282,6 +302,7 @@ Status ThinVolume::commit() {
         stats_.objects_uploaded += uploads.size() + new_segments.size();
     }
     finish_commit(number, {});
+    if (new_size) notify_resized();
     return {};
 }
 

@@ -77,6 +77,8 @@ struct ThinOptions {
     std::size_t upload_threads = 8;  // uploads in flight at once
     std::size_t fetch_threads = 4;   // GETs in flight at once
     std::string owner_info;          // shown to whoever finds the volume taken
+    // How often the owner looks for management requests (owner_request.h); 0: never.
+    std::chrono::milliseconds request_poll_interval{1000};
 };
 
 class ThinVolume final : public Volume {
@@ -114,6 +116,14 @@ public:
     // A copy of the last committed superblock.
     Superblock superblock() const;
 
+    // Grows the volume to size_bytes (a multiple of the block size, at least the current size,
+    // at most 64 PiB) and returns once the new size is committed; then the resize listener
+    // runs. Not on a completion of this volume (it waits for the commit thread).
+    Status grow(std::uint64_t size_bytes);
+    // Commits, then records the committed generation as snapshot `name` of this volume.
+    // Errors: invalid_argument (bad name), failed_precondition (the snapshot exists).
+    Status snapshot(const std::string& name);
+
 private:
     struct ReadOp;
     struct WriteOp;
@@ -148,6 +158,13 @@ private:
     Status run_uploads(std::vector<std::move_only_function<Status()>> jobs);
     std::uint64_t next_object_id();
     void finish_commit(std::uint64_t number, const Status& st);
+    // Management (thin_owner.cpp): on the commit thread.
+    void serve_owner_request();
+    Status check_grow(std::uint64_t size_bytes) const;
+    void forget_grow(std::uint64_t size_bytes);
+    Status record_snapshot(const std::string& name);
+    // Waits for a commit that starts after this call (not on the commit thread).
+    Status commit_and_wait();
 
     const Stores stores_;
     const ThinOptions options_;
@@ -172,6 +189,8 @@ private:
     std::uint64_t commits_finished_ = 0;
     bool commit_running_ = false;
     bool commit_wanted_ = false;
+    std::optional<std::uint64_t> pending_size_;  // grow: the next commit writes it
+    std::optional<std::chrono::steady_clock::time_point> stale_reply_since_;
     std::optional<Error> fenced_;        // set once: the volume refuses writes from then on
     Stats stats_;
     std::condition_variable_any commit_cv_;

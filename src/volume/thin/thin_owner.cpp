@@ -1,0 +1,143 @@
+// The owner's side of volume management (owner_request.h): growing, snapshots, and answering
+// requests that management commands post for the volume this process serves.
+#include <chrono>
+#include <future>
+
+#include "volume/thin/owner_request.h"
+#include "volume/thin/thin_volume.h"
+
+namespace itd::volume::thin {
+
+namespace {
+
+// A reply nobody collects (the requester died) is removed after this long.
+constexpr std::chrono::seconds kStaleReply{60};
+// The largest volume: byte arithmetic on it never overflows (catalog.cpp says the same).
+constexpr std::uint64_t kMaxSizeBytes = 1ull << 56;
+
+std::uint64_t now_unix_s() {
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count());
+}
+
+}  // namespace
+
+Status ThinVolume::check_grow(std::uint64_t size_bytes) const {
+    const Superblock sb = superblock();
+    const std::string what = "volume " + sb.name + ": ";
+    if (size_bytes < sb.size_bytes) {
+        return fail(Errc::invalid_argument,
+                    what + "cannot shrink from " + std::to_string(sb.size_bytes) + " to " +
+                        std::to_string(size_bytes) + " bytes (a volume only grows)");
+    }
+    if (size_bytes % sb.block_size_bytes != 0 || size_bytes > kMaxSizeBytes) {
+        return fail(Errc::invalid_argument, what + "size " + std::to_string(size_bytes) +
+                                                " is not a multiple of the block size " +
+                                                std::to_string(sb.block_size_bytes) +
+                                                " up to 64 PiB");
+    }
+    return {};
+}
+
+Status ThinVolume::commit_and_wait() {
+    std::promise<Status> promise;
+    auto result = promise.get_future();
+    {
+        std::lock_guard g(mutex_);
+        flush_waiters_.push_back(FlushWaiter{commits_started_ + 1, [&promise](Status st) {
+                                                 promise.set_value(std::move(st));
+                                             }});
+        request_commit_locked();
+    }
+    return result.get();
+}
+
+Status ThinVolume::grow(std::uint64_t size_bytes) {
+    if (auto ok = check_grow(size_bytes); !ok) return ok;
+    {
+        std::lock_guard g(mutex_);
+        if (fenced_) return std::unexpected(*fenced_);
+        pending_size_ = size_bytes;
+    }
+    Status st = commit_and_wait();
+    if (!st) forget_grow(size_bytes);
+    return st;
+}
+
+void ThinVolume::forget_grow(std::uint64_t size_bytes) {
+    // The caller hears that the grow failed: it must not happen later behind their back.
+    std::lock_guard g(mutex_);
+    if (pending_size_ == size_bytes) pending_size_.reset();
+}
+
+Status ThinVolume::record_snapshot(const std::string& name) {
+    if (auto ok = check_name("snapshot", name); !ok) return ok;
+    Superblock s = superblock();
+    s.snapshot = name;
+    s.snapshot_created_unix_s = now_unix_s();
+    auto revision = stores_.meta->put_if(snapshot_key(s.name, name), encode_superblock(s), 0);
+    if (!revision) {
+        if (revision.error().code == Errc::conflict) {
+            return fail(Errc::failed_precondition,
+                        "snapshot " + s.name + "@" + name + " already exists");
+        }
+        return std::unexpected(revision.error());
+    }
+    return {};
+}
+
+Status ThinVolume::snapshot(const std::string& name) {
+    if (auto ok = check_name("snapshot", name); !ok) return ok;
+    if (auto st = commit_and_wait(); !st) return st;
+    return record_snapshot(name);
+}
+
+void ThinVolume::serve_owner_request() {
+    const std::string name = superblock().name;
+    const std::string key = request_key(name);
+    auto value = stores_.meta->get(key);
+    if (!value || !*value) return;  // nothing asked (a store that is down: ask again later)
+    const MetaValue& v = **value;
+    if (is_reply(v.value)) {
+        const auto now = std::chrono::steady_clock::now();
+        if (!stale_reply_since_) {
+            stale_reply_since_ = now;
+        } else if (now - *stale_reply_since_ > kStaleReply) {
+            (void)stores_.meta->remove_if(key, v.revision);
+            stale_reply_since_.reset();
+        }
+        return;
+    }
+    stale_reply_since_.reset();
+    auto request = decode_request(v.value);
+    if (!request) {
+        // Nobody can be waiting for an answer to what nobody can read.
+        (void)stores_.meta->remove_if(key, v.revision);
+        return;
+    }
+    Status st;
+    switch (request->op) {
+        case OwnerRequest::Op::snapshot:
+            st = check_name("snapshot", request->snapshot);
+            if (st) st = commit();
+            if (st) st = record_snapshot(request->snapshot);
+            break;
+        case OwnerRequest::Op::grow:
+            st = check_grow(request->size_bytes);
+            if (st) {
+                {
+                    std::lock_guard g(mutex_);
+                    pending_size_ = request->size_bytes;
+                }
+                st = commit();
+                if (!st) forget_grow(request->size_bytes);
+            }
+            break;
+    }
+    OwnerReply reply{request->id, st ? std::string() : st.error().message};
+    // A conflict means the requester gave up and withdrew the request: nobody to tell.
+    (void)stores_.meta->put_if(key, encode_reply(reply), v.revision);
+}
+
+}  // namespace itd::volume::thin
