@@ -91,6 +91,12 @@ timeout 600 "$here/aptpl.sh" "$build" >"$work/aptpl.log" 2>&1 || s=$?
 [ $s -eq 0 ] || cat "$work/aptpl.log"
 result "APTPL persistent reservations survive restarts (aptpl.sh)" $s
 
+# 4c. Thin volumes in a local store: qemu-img, discard and map, gc, kill -9 during a stream.
+s=0
+timeout 900 "$here/thin.sh" "$build" >"$work/thin.log" 2>&1 || s=$?
+[ $s -eq 0 ] || cat "$work/thin.log"
+result "thin volumes: qemu-img round trip, discard, gc, kill -9 during synced writes (thin.sh)" $s
+
 # 5. Bad input on the command line: one line, exit status 2.
 s=0
 err=$(timeout -k 5 10 "$itd" memory:1X 2>&1) && s=1 || [ $? -eq 2 ] || s=1
