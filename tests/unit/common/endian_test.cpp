@@ -23,5 +23,17 @@ TEST(Endian, RoundTripsEveryWidth) {
     EXPECT_EQ(load_be64(buf), 0x0102030405060708ull);
 }
 
+TEST(Endian, LittleEndian) {
+    std::uint8_t buf[8] = {};
+    store_le32(buf, 0xdeadbeef);
+    EXPECT_EQ(buf[0], 0xef);
+    EXPECT_EQ(buf[3], 0xde);
+    EXPECT_EQ(load_le32(buf), 0xdeadbeefu);
+    store_le64(buf, 0x0102030405060708ull);
+    EXPECT_EQ(buf[0], 0x08);
+    EXPECT_EQ(buf[7], 0x01);
+    EXPECT_EQ(load_le64(buf), 0x0102030405060708ull);
+}
+
 }  // namespace
 }  // namespace itd
