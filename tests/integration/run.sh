@@ -91,6 +91,12 @@ timeout 600 "$here/aptpl.sh" "$build" >"$work/aptpl.log" 2>&1 || s=$?
 [ $s -eq 0 ] || cat "$work/aptpl.log"
 result "APTPL persistent reservations survive restarts (aptpl.sh)" $s
 
+# 4c. `itd volume`: thin volume management, online through the owner and offline.
+s=0
+timeout 600 "$here/volume_cli.sh" "$build" >"$work/volume_cli.log" 2>&1 || s=$?
+[ $s -eq 0 ] || cat "$work/volume_cli.log"
+result "itd volume create/list/import/export/snapshot/grow/clone/delete/gc (volume_cli.sh)" $s
+
 # 5. Bad input on the command line: one line, exit status 2.
 s=0
 err=$(timeout -k 5 10 "$itd" memory:1X 2>&1) && s=1 || [ $? -eq 2 ] || s=1
