@@ -238,7 +238,11 @@ Status ThinVolume::commit() {
     // (3) Everything uploaded is durable before the superblock names it.
     if (auto st = stores_.objects->sync(); !st) return failed(st.error());
 
-    // (4) The superblock, by compare-and-swap on the revision we wrote last.
+    // (4) The superblock, by compare-and-swap on the revision we wrote last. If the last
+    // commit's swap ended without an answer, find out first whether it happened: then its
+    // superblock is ours to build on (its pages are in this commit again, so every segment
+    // that named them is written anew).
+    if (auto st = settle_uncertain_swap(); !st) return failed(st.error());
     Superblock next;
     std::uint64_t expected_revision = 0;
     {
@@ -262,8 +266,15 @@ Status ThinVolume::commit() {
         }
         return failed(e);
     }
-    auto revision = stores_.meta->put_if(volume_key(next.name), encode_superblock(next),
-                                         expected_revision);
+    const std::string encoded = encode_superblock(next);
+    auto revision = stores_.meta->put_if(volume_key(next.name), encoded, expected_revision);
+    if (!revision) {
+        // The swap may have happened with its answer lost (a timeout, a dropped connection).
+        // Reading the key tells: our exact superblock there means it did.
+        if (auto now = stores_.meta->get(volume_key(next.name)); now && *now && (*now)->value == encoded) {
+            revision = (*now)->revision;
+        }
+    }
     if (!revision) {
         if (revision.error().code == Errc::conflict) {
             // Someone else wrote our superblock: we are not its owner any more. Never write it
@@ -277,6 +288,8 @@ Status ThinVolume::commit() {
             }
             return failed(e);
         }
+        // Unknown whether the swap happened: the next commit asks before its own.
+        uncertain_swap_ = UncertainSwap{encoded, next};
         return failed(revision.error());
     }
 
@@ -303,6 +316,22 @@ Status ThinVolume::commit() {
     }
     finish_commit(number, {});
     if (new_size) notify_resized();
+    return {};
+}
+
+Status ThinVolume::settle_uncertain_swap() {
+    if (!uncertain_swap_) return {};
+    const std::string key = volume_key(uncertain_swap_->sb.name);
+    auto now = stores_.meta->get(key);
+    if (!now) return std::unexpected(now.error());
+    if (*now && (*now)->value == uncertain_swap_->encoded) {
+        std::lock_guard g(mutex_);
+        sb_ = uncertain_swap_->sb;
+        sb_revision_ = (*now)->revision;
+        stats_.generation = sb_.generation;
+    }
+    // Otherwise it did not happen; if someone else wrote the key, our swap will conflict.
+    uncertain_swap_.reset();
     return {};
 }
 

@@ -158,6 +158,7 @@ private:
     Status run_uploads(std::vector<std::move_only_function<Status()>> jobs);
     std::uint64_t next_object_id();
     void finish_commit(std::uint64_t number, const Status& st);
+    Status settle_uncertain_swap();
     // Management (thin_owner.cpp): on the commit thread.
     void serve_owner_request();
     Status check_grow(std::uint64_t size_bytes) const;
@@ -193,6 +194,11 @@ private:
     std::optional<std::chrono::steady_clock::time_point> stale_reply_since_;
     std::optional<Error> fenced_;        // set once: the volume refuses writes from then on
     Stats stats_;
+    struct UncertainSwap {
+        std::string encoded;
+        Superblock sb;
+    };
+    std::optional<UncertainSwap> uncertain_swap_;  // commit thread only
     std::condition_variable_any commit_cv_;
     std::atomic<std::uint64_t> object_counter_{0};  // the low half of the next object id
 
