@@ -142,10 +142,11 @@ Result<OwnerRequest> decode_request(std::string_view text) {
         request.op = OwnerRequest::Op::grow;
         auto size = string_field(*o, "size_bytes");
         std::uint64_t value = 0;
-        if (!size || size->empty() ||
-            std::from_chars(size->data(), size->data() + size->size(), value).ptr !=
-                size->data() + size->size()) {
-            return damaged("a grow request without a decimal \"size_bytes\"");
+        const auto parsed = size ? std::from_chars(size->data(), size->data() + size->size(), value)
+                                 : std::from_chars_result{};
+        if (!size || size->empty() || parsed.ec != std::errc{} ||
+            parsed.ptr != size->data() + size->size()) {
+            return damaged("a grow request without a decimal \"size_bytes\" below 2^64");
         }
         request.size_bytes = value;
     } else {
