@@ -287,7 +287,9 @@ TEST_F(ThinVolumeTest, WritesDuringCommitsFromManyThreads) {
                 auto d = pattern(512, rng());
                 ASSERT_TRUE(sync_write(*v, block * 512, d));
                 models[t].write(block * 512, d);
-                if (i % 50 == 0) ASSERT_TRUE(sync_flush(*v));
+                if (i % 50 == 0) {
+                    ASSERT_TRUE(sync_flush(*v));
+                }
             }
         });
     }
