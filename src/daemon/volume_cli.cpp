@@ -465,11 +465,11 @@ Outcome run_gc(const Args& args) {
     if (!stores) return failed(stores.error());
     auto stats = thin::gc(*stores, std::chrono::seconds(grace_s));
     if (!stats) return failed(stats.error());
-    std::printf("gc: %llu objects in use; removed %llu unreferenced objects (%s); kept %llu "
+    std::printf("gc: %llu objects in use; removed %llu unreferenced objects (%llu bytes); kept %llu "
                 "unreferenced objects younger than the grace period\n",
                 static_cast<unsigned long long>(stats->marked_objects),
                 static_cast<unsigned long long>(stats->swept_objects),
-                human_size(stats->swept_bytes).c_str(),
+                static_cast<unsigned long long>(stats->swept_bytes),
                 static_cast<unsigned long long>(stats->kept_young));
     return {};
 }
