@@ -17,6 +17,12 @@ constexpr std::string_view footer =
     R"(LUN-SPEC: BACKEND:ARG[,KEY=VALUE]...   LUNs are numbered 0, 1, ... in order.
   memory:SIZE[,block-size=512|4096]       RAM volume, e.g. memory:1G
   file:PATH[,size=SIZE][,block-size=N]    file or block device; size= creates it when missing
+  thin:STORE/VOLUME[,size=SIZE][,block-size=N][,page-size=SIZE][,cache=SIZE]
+                                          thin-provisioned volume in a local store directory:
+                                          pages (default 256K) as objects, committed on
+                                          SYNCHRONIZE CACHE, FUA or every 30 s; size= creates
+                                          it when missing; cache= bounds its page cache
+                                          (default 256M). Manage volumes: itd volume --help
   more options: thin (UNMAP, LBPME=1), readonly, removable (RMB=1: eject/load by START STOP
   UNIT), serial=TEXT, wwn=16 hex digits (NAA 2/3/5),
   sanitize-rate=SIZE (SANITIZE erases at most SIZE per second; default no limit)
@@ -27,6 +33,7 @@ ADDR:PORT: 127.0.0.1:3260, [::1]:3260, [::]:3260 (default: all addresses, port 3
 
 Examples:
   itd memory:1G
+  itd thin:/var/lib/itd/store/vol0,size=100G
   itd --listen 127.0.0.1:3260 --target-name iqn.2026-11.org.example:disk0 \
       file:/srv/disk0.img,size=20G memory:64M,block-size=4096
   itd --config /etc/itd/itd.toml)";

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole of libiscsi's conformance suite (iscsi-test-cu --dataloss --allow-sanitize
 # --test=ALL, 230 tests in libiscsi 1.19) against every LUN configuration itd offers, each
-# reached over two sessions at once (the suite's multipath URL), plus CHAP and header digests:
+# reached over two sessions at once (the suite's multipath URL), plus CHAP and header digests.
+# The thin-store configurations (and header-digest) are thin volumes in one local store:
 #
 #   conformance-matrix.sh BUILD_DIR
 #
@@ -59,10 +60,12 @@ configs=(
     "file|file:$work/file.img,size=256M||||$fast_sanitize|$wabereq_bug"
     "memory-thin|memory:128M,thin||||$fast_sanitize"
     "file-thin|file:$work/thin.img,size=128M,thin||||$fast_sanitize"
+    "thin-store|thin:$work/store/vol0,size=128M||||$fast_sanitize"
+    "thin-store-4k|thin:$work/store/vol1,size=128M,block-size=4096,page-size=64K||||$short_buffer_tests|$fast_sanitize"
     "readonly|memory:64M,readonly,thin|||$readonly_suites"
     "removable|memory:128M,removable||||$fast_sanitize|$wabereq_bug"
     "chap|memory:128M|$chap_user%$chap_secret@|||$fast_sanitize|$wabereq_bug"
-    "header-digest|memory:128M,thin||?header_digest=crc32c||$fast_sanitize"
+    "header-digest|thin:$work/store/vol2,size=128M||?header_digest=crc32c||$fast_sanitize"
 )
 
 cfg="$work/itd.toml"

@@ -1,6 +1,10 @@
-// itd_durability write|verify SEED BLOCKS: writes BLOCKS blocks (of the LUN's block size) of
-// seeded data from LBA 0, then SYNCHRONIZE CACHE, and prints "synced" (the caller then kills
-// the target with -9); or reads them back and checks every block. Exit status 0 on success.
+// itd_durability write|verify|stream SEED BLOCKS: writes BLOCKS blocks (of the LUN's block size)
+// of seeded data from LBA 0, then SYNCHRONIZE CACHE, and prints "synced" (the caller then kills
+// the target with -9); or reads them back and checks every block. stream writes the same data
+// 32 KiB at a time, with a SYNCHRONIZE CACHE after every 1 MiB that prints "synced N" (the
+// blocks from 0 to N are durable), until BLOCKS are written or the target goes away: the caller
+// kills the target with -9 in the middle, then verifies the last N printed. Exit status 0 on
+// success (stream: also when the target vanished).
 // Portal, target and LUN come from ITD_PORTAL, ITD_TARGET and ITD_LUN.
 #include <algorithm>
 #include <cstdio>
@@ -32,6 +36,22 @@ int main(int argc, char** argv) {
     }
     const std::uint32_t kBs = rc->block_length;
     const std::uint32_t kChunk = 32768 / kBs;  // blocks per command: 32 KiB
+    if (mode == "stream") {
+        const std::uint32_t sync_every = (1u << 20) / kBs;
+        for (std::uint32_t lba = 0; lba < blocks; lba += kChunk) {
+            const std::uint32_t n = std::min(kChunk, blocks - lba);
+            auto data = random_bytes(n * kBs, seed + lba);
+            Task w(iscsi_write16_sync(ctx.get(), lun(), lba, data.data(), n * kBs, kBs, 0, 0, 0, 0, 0));
+            if (!w || w->status != SCSI_STATUS_GOOD) return 0;  // killed: what was printed holds
+            if ((lba + n) % sync_every == 0 || lba + n == blocks) {
+                Task s(iscsi_synchronizecache10_sync(ctx.get(), lun(), 0, 0, 0, 0));
+                if (!s || s->status != SCSI_STATUS_GOOD) return 0;
+                std::printf("synced %u\n", lba + n);
+                std::fflush(stdout);
+            }
+        }
+        return 0;
+    }
     for (std::uint32_t lba = 0; lba < blocks; lba += kChunk) {
         const std::uint32_t n = std::min(kChunk, blocks - lba);
         auto data = random_bytes(n * kBs, seed + lba);

@@ -91,7 +91,13 @@ timeout 600 "$here/aptpl.sh" "$build" >"$work/aptpl.log" 2>&1 || s=$?
 [ $s -eq 0 ] || cat "$work/aptpl.log"
 result "APTPL persistent reservations survive restarts (aptpl.sh)" $s
 
-# 4c. `itd volume`: thin volume management, online through the owner and offline.
+# 4c. Thin volumes in a local store: qemu-img, discard and map, gc, kill -9 during a stream.
+s=0
+timeout 900 "$here/thin.sh" "$build" >"$work/thin.log" 2>&1 || s=$?
+[ $s -eq 0 ] || cat "$work/thin.log"
+result "thin volumes: qemu-img round trip, discard, gc, kill -9 during synced writes (thin.sh)" $s
+
+# 4d. `itd volume`: thin volume management, online through the owner and offline.
 s=0
 timeout 600 "$here/volume_cli.sh" "$build" >"$work/volume_cli.log" 2>&1 || s=$?
 [ $s -eq 0 ] || cat "$work/volume_cli.log"

@@ -149,7 +149,12 @@ std::unexpected<Error> errno_fail(int err, std::string_view what, std::string_vi
         case ENOENT: code = Errc::not_found; break;
         case ENOTDIR:
         case EISDIR:
-        case ENAMETOOLONG: code = Errc::failed_precondition; break;
+        case ENAMETOOLONG:
+        // Permissions and a read-only file system: retrying will not help, and the medium
+        // has not failed.
+        case EACCES:
+        case EPERM:
+        case EROFS: code = Errc::failed_precondition; break;
         default: break;
     }
     std::string message = std::string(what) + " \"" + std::string(key) + "\": " +

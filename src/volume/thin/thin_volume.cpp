@@ -266,12 +266,10 @@ void ThinVolume::continue_write(std::shared_ptr<WriteOp> op) {
         const auto n = static_cast<std::size_t>(
             std::min<std::uint64_t>(page_size_bytes_ - in_page, op->length_bytes - op->done_bytes));
         if (cache_.find(page) == nullptr) {
-            std::shared_ptr<PageBuffer> base;
-            if (n == page_size_bytes_ || !map_[page].mapped()) {
-                base = std::make_shared<PageBuffer>(page_size_bytes_, 0);
-            } else if (op->fetched_page == page && op->fetched_ref == map_[page]) {
-                base = std::move(op->fetched);
-            } else {
+            const bool whole = n == page_size_bytes_ || !map_[page].mapped();
+            const bool have_fetched = op->fetched && op->fetched_page == page &&
+                                      op->fetched_ref == map_[page];
+            if (!whole && !have_fetched) {
                 // Read-modify-write: fetch the page, then come back here. If the map changed
                 // meanwhile (a commit, an unmap), the check above sends us round again.
                 const PageRef ref = map_[page];
@@ -280,12 +278,16 @@ void ThinVolume::continue_write(std::shared_ptr<WriteOp> op) {
                 return;
             }
             if (!cache_.make_room()) {
-                // Every cached page is dirty: wait for a commit to clean some.
+                // Every cached page is dirty: wait for a commit to clean some. A fetched page
+                // stays with the write for when it comes back.
                 parked_writes_.push_back(std::move(op));
                 request_commit_locked();
                 return;
             }
-            cache_.insert_dirty(page, std::move(base), write_version_);
+            cache_.insert_dirty(page,
+                                whole ? std::make_shared<PageBuffer>(page_size_bytes_, 0)
+                                      : std::move(op->fetched),
+                                write_version_);
         }
         op->fetched_page.reset();
         op->fetched.reset();

@@ -93,7 +93,8 @@ TEST(ParseLunSpec, Thin) {
     EXPECT_EQ(error_of("thin:/store/"), "LUN-SPEC 'thin:/store/': thin needs "
                                         "STORE-DIRECTORY/VOLUME, e.g. thin:/var/lib/itd/store/vol0");
     EXPECT_EQ(error_of("thin:/s/v,page-size=1M3"),
-              "LUN-SPEC 'thin:/s/v,page-size=1M3': invalid size '1M3' (use e.g. 64M, 1G, 2T)");
+              "LUN-SPEC 'thin:/s/v,page-size=1M3': invalid size '1M3': unknown suffix (use K, M, G, "
+              "T, P or KiB \u2026 PiB)");
     EXPECT_EQ(error_of("thin:/s/v,page-size=8M"),
               "LUN-SPEC 'thin:/s/v,page-size=8M': invalid page-size '8M' (a power of two from "
               "4K to 4M; default 256K)");
@@ -152,10 +153,11 @@ TEST(ParseLunSpec, BlockSizeErrors) {
 TEST(ParseLunSpec, UnknownOption) {
     EXPECT_EQ(error_of("memory:1G,blocksize=4096"),
               "LUN-SPEC 'memory:1G,blocksize=4096': unknown option 'blocksize' (use size=, "
-              "block-size=, thin, readonly, removable, serial=, wwn= or sanitize-rate=)");
+              "block-size=, thin, readonly, removable, serial=, wwn=, sanitize-rate=, page-size= or "
+              "cache=)");
     EXPECT_EQ(error_of("file:/x,sync"),
               "LUN-SPEC 'file:/x,sync': unknown option 'sync' (use size=, block-size=, thin, "
-              "readonly, removable, serial=, wwn= or sanitize-rate=)");
+              "readonly, removable, serial=, wwn=, sanitize-rate=, page-size= or cache=)");
 }
 
 TEST(ParseLunSpec, SanitizeRate) {

@@ -188,6 +188,22 @@ TEST_F(FileMetaStoreTest, ListIsSortedByPrefixAndSkipsOwnFiles) {
     EXPECT_EQ(bad.error().code, Errc::failed_precondition);
 }
 
+TEST_F(FileMetaStoreTest, DamagedFilesAreIoErrors) {
+    std::ofstream(root_ / "no-revision") << "just a value";
+    auto g = store_->get("no-revision");
+    ASSERT_FALSE(g.has_value());
+    EXPECT_EQ(g.error().code, Errc::io_error);
+    EXPECT_NE(g.error().message.find("no-revision"), std::string::npos);
+    std::ofstream(root_ / "zero") << "0\nvalue";
+    EXPECT_FALSE(store_->get("zero").has_value());
+
+    std::ofstream(root_ / ".revision") << "garbage";
+    auto p = store_->put_if("k", "v", 0);
+    ASSERT_FALSE(p.has_value());
+    EXPECT_EQ(p.error().code, Errc::io_error);
+    EXPECT_FALSE(store_->get("k")->has_value());
+}
+
 TEST_F(FileMetaStoreTest, BadKeysAreRejected) {
     for (const char* key : {"", "/k", "../k", "a/../../k", "a//b", ".lock", ".revision",
                             ".locks/x", "a/.x", "a b", "a%b", "a/"}) {

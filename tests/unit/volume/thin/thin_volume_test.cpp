@@ -227,9 +227,10 @@ TEST_F(ThinVolumeTest, UnmapOfWholePagesWritesNoData) {
     m.zero(kPage / 2, 35 * kPage);
     expect_reads(*v, m);
     ASSERT_TRUE(sync_flush(*v));
-    // New objects: pages 0 and 35 (zeros written into them) and the segments 0..2 (pages
-    // 0..47); none for the 34 unmapped pages.
-    EXPECT_EQ(objects->object_count(), before + 2 + 3);
+    // New objects: pages 0 and 35 (zeros written into them) and segments 0 and 2; none for
+    // the 34 unmapped pages, and none for segment 1 (pages 16..31), all unmapped now.
+    EXPECT_EQ(objects->object_count(), before + 2 + 2);
+    EXPECT_EQ(v->superblock().segments[1].tag, 0u);
     auto ext = sync_status(*v, 0, kSize);
     ASSERT_EQ(ext.size(), 4u);
     EXPECT_TRUE(ext[0].mapped);
@@ -472,7 +473,10 @@ TEST_F(ThinVolumeTest, CrashAtEveryStepOfACommitLeavesAWholeGeneration) {
         const bool is_start = *all == start.bytes;
         EXPECT_TRUE(is_end || (!flushed && is_start))
             << "flushed=" << flushed << " is_start=" << is_start << " is_end=" << is_end;
-        EXPECT_EQ(v->stats().generation, is_end ? 2u : 1u);
+        // (A crash before the first write changed anything leaves end == start.)
+        if (is_end != is_start) {
+            EXPECT_EQ(v->stats().generation, is_end ? 2u : 1u);
+        }
     }
 }
 
@@ -493,6 +497,7 @@ TEST_F(ThinVolumeTest, FailureAtEveryStepOfACommitIsRetried) {
         plan->fail_at(n, n % 2 ? Errc::unavailable : Errc::io_error);
         (void)sync_flush(*v);
         ASSERT_TRUE(sync_flush(*v));
+        plan->reset();  // a fault planned past the flushes is not for the reopen
         v.reset();
         v = open();
         expect_reads(*v, m);
