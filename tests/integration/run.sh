@@ -97,6 +97,12 @@ timeout 900 "$here/thin.sh" "$build" >"$work/thin.log" 2>&1 || s=$?
 [ $s -eq 0 ] || cat "$work/thin.log"
 result "thin volumes: qemu-img round trip, discard, gc, kill -9 during synced writes (thin.sh)" $s
 
+# 4d. `itd volume`: thin volume management, online through the owner and offline.
+s=0
+timeout 600 "$here/volume_cli.sh" "$build" >"$work/volume_cli.log" 2>&1 || s=$?
+[ $s -eq 0 ] || cat "$work/volume_cli.log"
+result "itd volume create/list/import/export/snapshot/grow/clone/delete/gc (volume_cli.sh)" $s
+
 # 5. Bad input on the command line: one line, exit status 2.
 s=0
 err=$(timeout -k 5 10 "$itd" memory:1X 2>&1) && s=1 || [ $? -eq 2 ] || s=1

@@ -77,15 +77,21 @@ std::optional<OwnerReply> reply_to(const MetaValue& v, const std::string& id) {
     return *reply;
 }
 
+bool is_our_request(const MetaValue& v, const std::string& id) {
+    if (is_reply(v.value)) return false;
+    auto request = decode_request(v.value);
+    return request && request->id == id;
+}
+
 // Collects the reply (removes it, so the next request can be posted) and turns it into ours.
 Status take_reply(MetaStore& meta, const std::string& key, const MetaValue& v,
-                  const OwnerReply& reply, std::string_view volume) {
+                  const OwnerReply& reply) {
     // A failure here leaves a reply behind that the owner removes after a minute; the request
     // itself was answered, so the answer stands.
     (void)meta.remove_if(key, v.revision);
     if (reply.error.empty()) return {};
-    return fail(Errc::failed_precondition,
-                "volume " + std::string(volume) + ": " + reply.error);
+    // The owner's messages name the volume already.
+    return fail(Errc::failed_precondition, reply.error);
 }
 
 }  // namespace
@@ -142,10 +148,11 @@ Result<OwnerRequest> decode_request(std::string_view text) {
         request.op = OwnerRequest::Op::grow;
         auto size = string_field(*o, "size_bytes");
         std::uint64_t value = 0;
-        if (!size || size->empty() ||
-            std::from_chars(size->data(), size->data() + size->size(), value).ptr !=
-                size->data() + size->size()) {
-            return damaged("a grow request without a decimal \"size_bytes\"");
+        const auto parsed = size ? std::from_chars(size->data(), size->data() + size->size(), value)
+                                 : std::from_chars_result{};
+        if (!size || size->empty() || parsed.ec != std::errc{} ||
+            parsed.ptr != size->data() + size->size()) {
+            return damaged("a grow request without a decimal \"size_bytes\" below 2^64");
         }
         request.size_bytes = value;
     } else {
@@ -199,7 +206,13 @@ Status ask_owner(MetaStore& meta, std::string_view volume, OwnerRequest request,
         }
         if (value) {
             if (auto reply = reply_to(**value, id)) {
-                return take_reply(meta, key, **value, *reply, volume);
+                return take_reply(meta, key, **value, *reply);
+            }
+            if (!is_our_request(**value, id)) {
+                // Someone removed ours (only a confused owner or a person would) and another
+                // request took its place: that one is not ours to withdraw.
+                return fail(Errc::failed_precondition,
+                            "volume " + name + ": the request was removed unanswered");
             }
             request_revision = (*value)->revision;
         } else if (value.error().code != Errc::unavailable) {
@@ -218,7 +231,7 @@ Status ask_owner(MetaStore& meta, std::string_view volume, OwnerRequest request,
         auto value = meta.get(key);
         if (value && *value) {
             if (auto reply = reply_to(**value, id)) {
-                return take_reply(meta, key, **value, *reply, volume);
+                return take_reply(meta, key, **value, *reply);
             }
         }
     }
