@@ -314,8 +314,9 @@ Status ThinVolume::commit() {
         stats_.commits += 1;
         stats_.objects_uploaded += uploads.size() + new_segments.size();
     }
-    finish_commit(number, {});
+    // The listener first: whoever waits for the grow learns of it after the initiators can.
     if (new_size) notify_resized();
+    finish_commit(number, {});
     return {};
 }
 
