@@ -106,9 +106,8 @@ struct StorePath {
 Result<StorePath> split_store_path(const std::string& text, std::string_view what) {
     const auto slash = text.rfind('/');
     if (slash == std::string::npos || slash + 1 == text.size()) {
-        return fail(Errc::invalid_argument,
-                    "'" + text + "' is not STORE/" + std::string(what) +
-                        " (the store directory, a slash, then the name)");
+        return fail(Errc::invalid_argument, "'" + text + "' is not STORE/" + std::string(what) +
+                                                " (the store directory, a slash, then the name)");
     }
     return StorePath{slash == 0 ? "/" : text.substr(0, slash), text.substr(slash + 1)};
 }
@@ -135,10 +134,12 @@ Result<std::uint64_t> parse_duration_s(const std::string& text, std::string_view
 Result<std::uint32_t> parse_u32_size(const std::string& text, std::string_view option) {
     auto value = parse_size(text);
     if (!value) {
-        return fail(Errc::invalid_argument, "--" + std::string(option) + ": " + value.error().message);
+        return fail(Errc::invalid_argument,
+                    "--" + std::string(option) + ": " + value.error().message);
     }
     if (*value > UINT32_MAX) {
-        return fail(Errc::invalid_argument, "--" + std::string(option) + " '" + text + "' is too large");
+        return fail(Errc::invalid_argument,
+                    "--" + std::string(option) + " '" + text + "' is too large");
     }
     return static_cast<std::uint32_t>(*value);
 }
@@ -185,8 +186,8 @@ std::string human_size(std::uint64_t bytes) {
     }
     if (bytes % scale == 0) return std::to_string(bytes / scale) + kUnits[unit];
     char text[32];
-    std::snprintf(text, sizeof text, "%.1f%s", static_cast<double>(bytes) / static_cast<double>(scale),
-                  kUnits[unit]);
+    std::snprintf(text, sizeof text, "%.1f%s",
+                  static_cast<double>(bytes) / static_cast<double>(scale), kUnits[unit]);
     return text;
 }
 
@@ -303,13 +304,14 @@ Outcome run_list(const Args& args) {
     if (!stores) return failed(stores.error());
     auto volumes = thin::list_volumes(*stores);
     if (!volumes) return failed(volumes.error());
-    std::vector<std::vector<std::string>> rows{{"NAME", "SIZE", "BLOCK", "PAGE", "MAPPED",
-                                                "OBJECTS", "GENERATION", "ORIGIN", "OPEN-BY"}};
+    std::vector<std::vector<std::string>> rows{
+        {"NAME", "SIZE", "BLOCK", "PAGE", "MAPPED", "OBJECTS", "GENERATION", "ORIGIN", "OPEN-BY"}};
     for (const thin::VolumeInfo& v : *volumes) {
-        rows.push_back({v.sb.name, human_size(v.sb.size_bytes), std::to_string(v.sb.block_size_bytes),
-                        human_size(v.sb.page_size_bytes), human_size(v.mapped_bytes),
-                        std::to_string(v.objects), std::to_string(v.sb.generation),
-                        v.sb.origin.empty() ? "-" : v.sb.origin, v.open_by.value_or("-")});
+        rows.push_back({v.sb.name, human_size(v.sb.size_bytes),
+                        std::to_string(v.sb.block_size_bytes), human_size(v.sb.page_size_bytes),
+                        human_size(v.mapped_bytes), std::to_string(v.objects),
+                        std::to_string(v.sb.generation), v.sb.origin.empty() ? "-" : v.sb.origin,
+                        v.open_by.value_or("-")});
     }
     print_table(rows);
     return {};
@@ -355,7 +357,8 @@ Outcome run_clone(const Args& args) {
     auto ref = thin::parse_volume_ref(where->name);
     if (!ref) return usage(ref.error().message);
     if (ref->snapshot.empty()) {
-        return usage("clone takes a snapshot, STORE/VOLUME@SNAPSHOT (`itd volume snapshot` makes one)");
+        return usage(
+            "clone takes a snapshot, STORE/VOLUME@SNAPSHOT (`itd volume snapshot` makes one)");
     }
     if (auto ok = thin::check_name("volume", args.operands[1]); !ok) {
         return usage(ok.error().message);
@@ -418,12 +421,12 @@ Outcome run_import(const Args& args) {
     if (!stores) return failed(stores.error());
     ProgressMeter meter("import " + file);
     std::uint64_t total = 0;
-    auto ok = thin::import_volume(
-        *stores, where->name, file, create ? std::optional(*params) : std::nullopt,
-        [&](std::uint64_t done, std::uint64_t all) {
-            total = all;
-            meter.update(done, all);
-        });
+    auto ok = thin::import_volume(*stores, where->name, file,
+                                  create ? std::optional(*params) : std::nullopt,
+                                  [&](std::uint64_t done, std::uint64_t all) {
+                                      total = all;
+                                      meter.update(done, all);
+                                  });
     if (!ok) {
         meter.abandon();
         return failed(ok.error());
@@ -465,57 +468,85 @@ Outcome run_gc(const Args& args) {
     if (!stores) return failed(stores.error());
     auto stats = thin::gc(*stores, std::chrono::seconds(grace_s));
     if (!stats) return failed(stats.error());
-    std::printf("gc: %llu objects in use; removed %llu unreferenced objects (%llu bytes); kept %llu "
-                "unreferenced objects younger than the grace period\n",
-                static_cast<unsigned long long>(stats->marked_objects),
-                static_cast<unsigned long long>(stats->swept_objects),
-                static_cast<unsigned long long>(stats->swept_bytes),
-                static_cast<unsigned long long>(stats->kept_young));
+    std::printf(
+        "gc: %llu objects in use; removed %llu unreferenced objects (%llu bytes); kept %llu "
+        "unreferenced objects younger than the grace period\n",
+        static_cast<unsigned long long>(stats->marked_objects),
+        static_cast<unsigned long long>(stats->swept_objects),
+        static_cast<unsigned long long>(stats->swept_bytes),
+        static_cast<unsigned long long>(stats->kept_young));
     return {};
 }
 
 const std::vector<Command>& commands() {
     static const std::vector<Command> kCommands = {
-        {"create", "STORE/VOLUME --size SIZE [--block-size 512|4096] [--page-size SIZE]",
+        {"create",
+         "STORE/VOLUME --size SIZE [--block-size 512|4096] [--page-size SIZE]",
          "Creates an empty (all unmapped) thin volume; creates the store directory too when it\n"
          "is missing. --page-size: a power of two from 4K to 4M (default 256K).\n",
-         {{"size", true}, {"block-size", true}, {"page-size", true}}, 1, run_create},
-        {"list", "STORE",
+         {{"size", true}, {"block-size", true}, {"page-size", true}},
+         1,
+         run_create},
+        {"list",
+         "STORE",
          "Lists the volumes: size, block and page size, bytes mapped, objects named, the\n"
          "committed generation, the snapshot a clone was made from, and the itd serving it.\n",
-         {}, 1, run_list},
-        {"snapshot", "STORE/VOLUME SNAPSHOT [--timeout DURATION]",
+         {},
+         1,
+         run_list},
+        {"snapshot",
+         "STORE/VOLUME SNAPSHOT [--timeout DURATION]",
          "Records the volume's committed state as SNAPSHOT. When an itd serves the volume, it\n"
          "is asked to commit and record it (waiting at most --timeout, default 60s).\n",
-         {{"timeout", true}}, 2, run_snapshot},
+         {{"timeout", true}},
+         2,
+         run_snapshot},
         {"snapshots", "STORE/VOLUME", "Lists the volume's snapshots.\n", {}, 1, run_snapshots},
-        {"clone", "STORE/VOLUME@SNAPSHOT NEWVOLUME",
+        {"clone",
+         "STORE/VOLUME@SNAPSHOT NEWVOLUME",
          "Creates NEWVOLUME from a snapshot. Nothing is copied: the two share the snapshot's\n"
          "data, and each writes its own from then on.\n",
-         {}, 2, run_clone},
-        {"delete", "STORE/VOLUME | STORE/VOLUME@SNAPSHOT",
+         {},
+         2,
+         run_clone},
+        {"delete",
+         "STORE/VOLUME | STORE/VOLUME@SNAPSHOT",
          "Deletes a volume (refused while an itd serves it or while it has snapshots) or a\n"
          "snapshot (refused while a clone was made from it). `itd volume gc` frees the data.\n",
-         {}, 1, run_delete},
-        {"grow", "STORE/VOLUME SIZE [--timeout DURATION]",
+         {},
+         1,
+         run_delete},
+        {"grow",
+         "STORE/VOLUME SIZE [--timeout DURATION]",
          "Grows the volume to SIZE (volumes never shrink). When an itd serves the volume, it\n"
          "is asked to grow it, and its initiators see CAPACITY DATA HAS CHANGED.\n",
-         {{"timeout", true}}, 2, run_grow},
-        {"import", "FILE STORE/VOLUME [--create] [--block-size 512|4096] [--page-size SIZE]",
+         {{"timeout", true}},
+         2,
+         run_grow},
+        {"import",
+         "FILE STORE/VOLUME [--create] [--block-size 512|4096] [--page-size SIZE]",
          "Writes a raw image FILE into the volume from its first byte; pages of zeros stay\n"
          "unmapped. Refused while an itd serves the volume. --create creates the volume,\n"
          "sized to FILE rounded up to whole blocks.\n",
-         {{"create", false}, {"block-size", true}, {"page-size", true}}, 2, run_import},
-        {"export", "STORE/VOLUME[@SNAPSHOT] FILE",
+         {{"create", false}, {"block-size", true}, {"page-size", true}},
+         2,
+         run_import},
+        {"export",
+         "STORE/VOLUME[@SNAPSHOT] FILE",
          "Writes the volume's (or snapshot's) committed state to FILE as a raw image; unmapped\n"
          "pages become holes, so the file is sparse. Every page is checked against its CRC32C.\n"
          "A volume an itd serves is exported as of its last commit.\n",
-         {}, 2, run_export},
-        {"gc", "STORE [--grace DURATION]",
+         {},
+         2,
+         run_export},
+        {"gc",
+         "STORE [--grace DURATION]",
          "Removes the objects no volume or snapshot names (left by deleted volumes and\n"
          "snapshots, overwritten pages and interrupted commits) that are older than --grace\n"
          "(default 1h). A grace under 10m needs every volume closed.\n",
-         {{"grace", true}}, 1, run_gc},
+         {{"grace", true}},
+         1,
+         run_gc},
     };
     return kCommands;
 }
@@ -526,8 +557,7 @@ std::string command_usage(const Command& c) {
 
 // Operands and --options (--name VALUE, --name=VALUE, or a flag), in any order; "--" ends
 // the options.
-std::expected<Args, std::string> parse_args(const Command& c,
-                                            std::span<const char* const> words) {
+std::expected<Args, std::string> parse_args(const Command& c, std::span<const char* const> words) {
     Args args;
     bool options_done = false;
     for (std::size_t i = 0; i < words.size(); ++i) {
@@ -547,10 +577,12 @@ std::expected<Args, std::string> parse_args(const Command& c,
             name = name.substr(0, eq);
         }
         const auto option = std::find_if(c.options.begin(), c.options.end(),
-                                          [&](const Option& o) { return o.name == name; });
-        if (option == c.options.end()) return std::unexpected("unknown option --" + std::string(name));
+                                         [&](const Option& o) { return o.name == name; });
+        if (option == c.options.end())
+            return std::unexpected("unknown option --" + std::string(name));
         if (option->takes_value && !value) {
-            if (i + 1 == words.size()) return std::unexpected("--" + std::string(name) + " needs a value");
+            if (i + 1 == words.size())
+                return std::unexpected("--" + std::string(name) + " needs a value");
             value = words[++i];
         }
         if (!option->takes_value && value) {
@@ -569,7 +601,9 @@ std::expected<Args, std::string> parse_args(const Command& c,
     return args;
 }
 
-bool is_help(std::string_view word) { return word == "--help" || word == "-h" || word == "help"; }
+bool is_help(std::string_view word) {
+    return word == "--help" || word == "-h" || word == "help";
+}
 
 }  // namespace
 
@@ -584,8 +618,8 @@ int volume_main(int argc, const char* const* argv) {
         return kExitOk;
     }
     const auto& all = commands();
-    const auto command = std::find_if(all.begin(), all.end(),
-                                      [&](const Command& c) { return c.name == words[0]; });
+    const auto command =
+        std::find_if(all.begin(), all.end(), [&](const Command& c) { return c.name == words[0]; });
     if (command == all.end()) {
         std::fprintf(stderr, "itd volume: unknown subcommand '%s' (see `itd volume --help`)\n",
                      words[0]);
@@ -595,7 +629,8 @@ int volume_main(int argc, const char* const* argv) {
     if (std::any_of(rest.begin(), rest.end(), [](const char* w) {
             return std::string_view(w) == "--help" || std::string_view(w) == "-h";
         })) {
-        std::printf("%s\n\n%s", command_usage(*command).c_str(), std::string(command->help).c_str());
+        std::printf("%s\n\n%s", command_usage(*command).c_str(),
+                    std::string(command->help).c_str());
         return kExitOk;
     }
     auto args = parse_args(*command, rest);

@@ -16,16 +16,17 @@ namespace itd::volume {
 
 namespace {
 
-std::string describe(const VolumeSpec& spec) { return spec.backend + ":" + spec.arg; }
+std::string describe(const VolumeSpec& spec) {
+    return spec.backend + ":" + spec.arg;
+}
 
 Status validate(const VolumeSpec& spec) {
     const std::uint32_t bs = spec.block_size_bytes;
     // SBC-4 6.3: any logical block length works on the wire, but initiators (Linux, Windows,
     // ESXi) take powers of two from 512 to 64 KiB, and our backends rely on it for alignment.
     if (bs < 512 || bs > 65536 || !std::has_single_bit(bs)) {
-        return fail(Errc::invalid_argument,
-                    describe(spec) + ": block size " + std::to_string(bs) +
-                        " is not a power of two between 512 and 65536");
+        return fail(Errc::invalid_argument, describe(spec) + ": block size " + std::to_string(bs) +
+                                                " is not a power of two between 512 and 65536");
     }
     if (spec.size_bytes) {
         if (*spec.size_bytes == 0 || *spec.size_bytes % bs != 0) {
@@ -78,7 +79,8 @@ Result<std::shared_ptr<Volume>> open_thin(const VolumeSpec& spec) {
     auto stores = thin::open_local_store(dir, spec.size_bytes.has_value());
     if (!stores) return fail(stores.error().code, describe(spec) + ": " + stores.error().message);
     auto existing = stores->meta->get(thin::volume_key(name));
-    if (!existing) return fail(existing.error().code, describe(spec) + ": " + existing.error().message);
+    if (!existing)
+        return fail(existing.error().code, describe(spec) + ": " + existing.error().message);
     if (!*existing && spec.size_bytes) {
         thin::CreateParams params;
         params.name = name;
@@ -140,9 +142,8 @@ Result<std::shared_ptr<Volume>> open_volume(const VolumeSpec& spec) {
         return std::shared_ptr<Volume>(std::move(*vol));
     }
     if (spec.backend == "thin") return open_thin(spec);
-    return fail(Errc::invalid_argument,
-                describe(spec) + ": unknown backend \"" + spec.backend +
-                    "\" (known: memory, file, thin)");
+    return fail(Errc::invalid_argument, describe(spec) + ": unknown backend \"" + spec.backend +
+                                            "\" (known: memory, file, thin)");
 }
 
 }  // namespace itd::volume

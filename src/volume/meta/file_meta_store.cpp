@@ -145,8 +145,8 @@ Result<std::uint64_t> FileMetaStore::read_counter() {
     std::size_t end = 0;
     const auto counter = parse_revision_line(*text, end);
     if (!counter) {
-        return fail(Errc::io_error, "meta store " + root_dir_ + ": " + counter_file +
-                                        " does not hold a revision");
+        return fail(Errc::io_error,
+                    "meta store " + root_dir_ + ": " + counter_file + " does not hold a revision");
     }
     return *counter;
 }
@@ -155,9 +155,10 @@ Status FileMetaStore::write_durably(const std::string& path, std::string_view co
                                     std::string_view key) {
     const std::string dir(local::parent_dir(path));
     const std::string_view base = std::string_view(path).substr(dir.empty() ? 0 : dir.size() + 1);
-    const std::string tmp = dir.empty() ? local::temp_name(base) : dir + "/" + local::temp_name(base);
-    const int fd = ::openat(root_fd_.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-                            0644);
+    const std::string tmp =
+        dir.empty() ? local::temp_name(base) : dir + "/" + local::temp_name(base);
+    const int fd =
+        ::openat(root_fd_.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) return local::errno_fail(errno, what, key, "create temporary file");
     Status st = local::write_all(fd, as_bytes(content), what, key);
     if (st && ::fsync(fd) != 0) st = local::errno_fail(errno, what, key, "fsync");
@@ -217,7 +218,8 @@ Result<std::uint64_t> FileMetaStore::put_if(std::string_view key, std::string_vi
     }
     // Each directory created is an entry in its parent; the deepest one was synced with the file.
     for (const std::string& dir : created_dirs) {
-        if (Status st = local::fsync_path(root_fd_.get(), std::string(local::parent_dir(dir)), what);
+        if (Status st =
+                local::fsync_path(root_fd_.get(), std::string(local::parent_dir(dir)), what);
             !st) {
             return std::unexpected(std::move(st.error()));
         }
@@ -299,10 +301,10 @@ Result<std::unique_ptr<MetaLock>> FileMetaStore::lock(std::string_view name,
         }
         const auto holder = read_owner_info(fd.get());
         if (!holder && attempt == 0) continue;
-        return fail(Errc::failed_precondition,
-                    "lock \"" + std::string(name) + "\" is held by " +
-                        (holder ? "\"" + *holder + "\"" : std::string("a holder that has not "
-                                                                      "said who it is")));
+        return fail(Errc::failed_precondition, "lock \"" + std::string(name) + "\" is held by " +
+                                                   (holder ? "\"" + *holder + "\""
+                                                           : std::string("a holder that has not "
+                                                                         "said who it is")));
     }
     std::string content(owner_info);
     content += '\n';

@@ -70,8 +70,7 @@ private:
     Result<std::optional<MetaValue>> read_value(const std::string& key);
     Result<std::uint64_t> read_counter();
     // Writes content to path through a temporary file: fsync, rename, fsync of its directory.
-    Status write_durably(const std::string& path, std::string_view content,
-                         std::string_view key);
+    Status write_durably(const std::string& path, std::string_view content, std::string_view key);
     // The owner_info in an open lock file; waits briefly while a new holder has not written
     // it yet. nullopt when it is still empty.
     std::optional<std::string> read_owner_info(int fd);

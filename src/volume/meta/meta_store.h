@@ -42,8 +42,7 @@ public:
     // Writes value under key if the key's revision is expected_revision, where 0 means "the key
     // must not exist". Returns the new revision; conflict when the revision differs.
     // Keys are ASCII [A-Za-z0-9._@/-], no leading '/', no empty component.
-    [[nodiscard]] virtual Result<std::uint64_t> put_if(std::string_view key,
-                                                       std::string_view value,
+    [[nodiscard]] virtual Result<std::uint64_t> put_if(std::string_view key, std::string_view value,
                                                        std::uint64_t expected_revision) = 0;
 
     // Deletes the key if its revision is expected_revision; conflict when it differs, not_found

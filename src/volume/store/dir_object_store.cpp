@@ -48,8 +48,8 @@ Status DirObjectStore::put(std::string_view key, std::span<const std::uint8_t> d
 Status DirObjectStore::write_object(const std::string& key, std::span<const std::uint8_t> data,
                                     std::vector<std::string>& created_dirs) {
     const std::string_view dir = local::parent_dir(key);
-    const std::string_view base = dir.empty() ? std::string_view(key)
-                                              : std::string_view(key).substr(dir.size() + 1);
+    const std::string_view base =
+        dir.empty() ? std::string_view(key) : std::string_view(key).substr(dir.size() + 1);
     const std::string tmp =
         dir.empty() ? local::temp_name(base) : std::string(dir) + "/" + local::temp_name(base);
 
@@ -103,10 +103,10 @@ Status DirObjectStore::get(std::string_view key, std::uint64_t offset_bytes,
     auto fd = open_object(key, size_bytes);
     if (!fd) return std::unexpected(std::move(fd.error()));
     if (offset_bytes > size_bytes || out.size() > size_bytes - offset_bytes) {
-        return fail(Errc::io_error,
-                    "object \"" + std::string(key) + "\": is " + std::to_string(size_bytes) +
-                        " bytes, shorter than the " + std::to_string(out.size()) +
-                        " bytes asked for at offset " + std::to_string(offset_bytes));
+        return fail(Errc::io_error, "object \"" + std::string(key) + "\": is " +
+                                        std::to_string(size_bytes) + " bytes, shorter than the " +
+                                        std::to_string(out.size()) + " bytes asked for at offset " +
+                                        std::to_string(offset_bytes));
     }
     return local::pread_exact(fd->get(), offset_bytes, out, what, key);
 }
@@ -189,8 +189,8 @@ Status DirObjectStore::sync() {
     // An earlier sync's failure is not made good by this one (see the header).
     const std::lock_guard lock(mutex_);
     if (!failed_dir_.empty()) {
-        return fail(Errc::io_error, "object store " + root_dir_ + ": an earlier sync failed: " +
-                                        failed_dir_);
+        return fail(Errc::io_error,
+                    "object store " + root_dir_ + ": an earlier sync failed: " + failed_dir_);
     }
     if (!failed_files_.empty()) {
         return fail(Errc::io_error, "object store " + root_dir_ + ": an earlier sync failed: " +

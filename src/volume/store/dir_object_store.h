@@ -60,8 +60,8 @@ private:
     const UniqueFd root_fd_;
     const std::string root_dir_;
 
-    std::mutex sync_mutex_;  // one sync() at a time; taken before mutex_
-    std::mutex mutex_;       // guards what follows
+    std::mutex sync_mutex_;                // one sync() at a time; taken before mutex_
+    std::mutex mutex_;                     // guards what follows
     std::set<std::string> pending_files_;  // keys put since the last sync took them
     std::set<std::string> pending_dirs_;   // directories ("" is the root) changed since then
     std::map<std::string, std::string> failed_files_;  // key -> why its fsync failed

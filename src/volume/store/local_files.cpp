@@ -15,8 +15,8 @@ namespace itd::volume::local {
 namespace {
 
 bool valid_char(char c, std::string_view extra_chars) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == '-' || extra_chars.find(c) != std::string_view::npos;
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-' || extra_chars.find(c) != std::string_view::npos;
 }
 
 // Why component is not a valid key component, or nullptr when it is. partial: the last,
@@ -37,8 +37,8 @@ std::unexpected<Error> bad_key(std::string_view what, std::string_view key, cons
                 std::string(what) + " \"" + std::string(key) + "\" " + problem);
 }
 
-Status check_components(std::string_view key, std::string_view extra_chars,
-                        std::string_view what, bool last_partial) {
+Status check_components(std::string_view key, std::string_view extra_chars, std::string_view what,
+                        bool last_partial) {
     if (key.size() > max_key_bytes) return bad_key(what, key, "is longer than 1024 bytes");
     if (!key.empty() && key.front() == '/') return bad_key(what, key, "starts with '/'");
     std::size_t start = 0;
@@ -75,10 +75,9 @@ bool may_hold_prefix(const std::string& dir, std::string_view prefix) {
 }
 
 Status list_dir(int root_fd, const std::string& dir, std::string_view prefix,
-                std::string_view extra_chars, std::string_view what,
-                std::vector<FileEntry>& out) {
-    const int fd = ::openat(root_fd, dir.empty() ? "." : dir.c_str(),
-                            O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                std::string_view extra_chars, std::string_view what, std::vector<FileEntry>& out) {
+    const int fd =
+        ::openat(root_fd, dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
         const int err = errno;
         // The prefix names a directory that does not exist (or was removed meanwhile).
@@ -116,8 +115,8 @@ Status list_dir(int root_fd, const std::string& dir, std::string_view prefix,
             result = list_dir(root_fd, path, prefix, extra_chars, what, out);
             if (!result) break;
         } else if (S_ISREG(st.st_mode) && std::string_view(path).starts_with(prefix)) {
-            out.push_back(FileEntry{path, static_cast<std::uint64_t>(st.st_size),
-                                    to_time_point(st.st_mtim)});
+            out.push_back(
+                FileEntry{path, static_cast<std::uint64_t>(st.st_size), to_time_point(st.st_mtim)});
         }
     }
     ::closedir(d);
@@ -131,8 +130,7 @@ Status check_key(std::string_view key, std::string_view extra_chars, std::string
     return check_components(key, extra_chars, what, false);
 }
 
-Status check_prefix(std::string_view prefix, std::string_view extra_chars,
-                    std::string_view what) {
+Status check_prefix(std::string_view prefix, std::string_view extra_chars, std::string_view what) {
     if (prefix.empty()) return {};
     return check_components(prefix, extra_chars, what, true);
 }
@@ -146,7 +144,9 @@ std::unexpected<Error> errno_fail(int err, std::string_view what, std::string_vi
                                   std::string_view call) {
     Errc code = Errc::io_error;
     switch (err) {
-        case ENOENT: code = Errc::not_found; break;
+        case ENOENT:
+            code = Errc::not_found;
+            break;
         case ENOTDIR:
         case EISDIR:
         case ENAMETOOLONG:
@@ -154,11 +154,14 @@ std::unexpected<Error> errno_fail(int err, std::string_view what, std::string_vi
         // has not failed.
         case EACCES:
         case EPERM:
-        case EROFS: code = Errc::failed_precondition; break;
-        default: break;
+        case EROFS:
+            code = Errc::failed_precondition;
+            break;
+        default:
+            break;
     }
-    std::string message = std::string(what) + " \"" + std::string(key) + "\": " +
-                          std::string(call) + ": " + std::strerror(err);
+    std::string message = std::string(what) + " \"" + std::string(key) +
+                          "\": " + std::string(call) + ": " + std::strerror(err);
     if (err == ENOTDIR || err == EISDIR) {
         message += " (a key and a directory of keys cannot share a name)";
     }
@@ -166,7 +169,8 @@ std::unexpected<Error> errno_fail(int err, std::string_view what, std::string_vi
 }
 
 Result<UniqueFd> open_root(const std::string& root_dir, std::string_view what) {
-    if (root_dir.empty()) return fail(Errc::failed_precondition, std::string(what) + ": empty path");
+    if (root_dir.empty())
+        return fail(Errc::failed_precondition, std::string(what) + ": empty path");
     UniqueFd fd(::open(root_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (fd.get() < 0) {
         const int err = errno;

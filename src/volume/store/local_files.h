@@ -38,8 +38,9 @@ Status check_prefix(std::string_view prefix, std::string_view extra_chars, std::
 std::string_view parent_dir(std::string_view path);
 
 // ENOENT -> not_found; ENOTDIR, EISDIR (a key and a directory of keys share a name),
-// ENAMETOOLONG, EACCES, EPERM and EROFS -> failed_precondition; anything else (EIO, ENOSPC, ...) -> io_error. The
-// message names the key, the call and strerror(err). Readers treat ENOTDIR as "no such key".
+// ENAMETOOLONG, EACCES, EPERM and EROFS -> failed_precondition; anything else (EIO, ENOSPC, ...) ->
+// io_error. The message names the key, the call and strerror(err). Readers treat ENOTDIR as "no
+// such key".
 std::unexpected<Error> errno_fail(int err, std::string_view what, std::string_view key,
                                   std::string_view call);
 

@@ -90,7 +90,8 @@ Status check_geometry(const CreateParams& p) {
     }
     if (p.pages_per_segment == 0 || p.pages_per_segment > (1u << 20) ||
         !std::has_single_bit(p.pages_per_segment)) {
-        return fail(Errc::invalid_argument, what + "pages per segment must be a power of two up to 2^20");
+        return fail(Errc::invalid_argument,
+                    what + "pages per segment must be a power of two up to 2^20");
     }
     return {};
 }
@@ -323,8 +324,8 @@ Result<Superblock> clone_snapshot(const Stores& stores, std::string_view volume,
     auto still = meta.get(snapshot_key(volume, snap));
     if (!still || !*still || (*still)->revision != snapshot->revision) {
         (void)meta.remove_if(key, *put);
-        return fail(Errc::failed_precondition, "snapshot " + sb.origin +
-                                                   " was deleted or replaced while cloning it");
+        return fail(Errc::failed_precondition,
+                    "snapshot " + sb.origin + " was deleted or replaced while cloning it");
     }
     return sb;
 }
@@ -338,9 +339,9 @@ Status delete_volume(const Stores& stores, std::string_view volume) {
     auto lock = try_lock(meta, volume);
     if (!lock) return std::unexpected(lock.error());
     if (!*lock) {
-        return fail(Errc::failed_precondition,
-                    "volume " + name + " is open by " + holder_text(meta, volume) +
-                        ": stop serving it first");
+        return fail(Errc::failed_precondition, "volume " + name + " is open by " +
+                                                   holder_text(meta, volume) +
+                                                   ": stop serving it first");
     }
     auto snaps = names_under(meta, snapshot_prefix(volume));
     if (!snaps) return std::unexpected(snaps.error());
@@ -427,9 +428,9 @@ Status grow_volume(const Stores& stores, std::string_view volume, std::uint64_t 
     sb.generation += 1;
     auto put = meta.put_if(volume_key(volume), encode_superblock(sb), vol->revision);
     if (!put) {
-        return fail(put.error().code == Errc::conflict ? Errc::unavailable : put.error().code,
-                    "volume " + name + ": the superblock changed while growing it: " +
-                        put.error().message);
+        return fail(
+            put.error().code == Errc::conflict ? Errc::unavailable : put.error().code,
+            "volume " + name + ": the superblock changed while growing it: " + put.error().message);
     }
     return {};
 }

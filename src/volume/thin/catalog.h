@@ -34,8 +34,8 @@ struct CreateParams {
 // A volume or snapshot as `itd volume list` shows it.
 struct VolumeInfo {
     Superblock sb;
-    std::uint64_t mapped_bytes = 0;  // mapped pages times the page size
-    std::uint64_t objects = 0;       // distinct page objects + map segment objects it names
+    std::uint64_t mapped_bytes = 0;      // mapped pages times the page size
+    std::uint64_t objects = 0;           // distinct page objects + map segment objects it names
     std::optional<std::string> open_by;  // the lock holder's owner_info; snapshots: nullopt
 };
 
@@ -59,8 +59,7 @@ struct VolumeInfo {
 // origin "volume@snap". Errors: not_found (no such snapshot), failed_precondition (new_name
 // exists).
 [[nodiscard]] Result<Superblock> clone_snapshot(const Stores& stores, std::string_view volume,
-                                                std::string_view snap,
-                                                std::string_view new_name);
+                                                std::string_view snap, std::string_view new_name);
 
 // Removes the volume's superblock (its objects stay until gc). Refused (failed_precondition)
 // while it is open, naming who has it, and while it has snapshots, naming them.
@@ -79,7 +78,7 @@ struct GcStats {
     std::uint64_t marked_objects = 0;  // objects some volume or snapshot names
     std::uint64_t swept_objects = 0;   // removed
     std::uint64_t swept_bytes = 0;
-    std::uint64_t kept_young = 0;      // unnamed but younger than the grace period: kept
+    std::uint64_t kept_young = 0;  // unnamed but younger than the grace period: kept
 };
 // Below this grace period gc holds every volume's lock while it runs, and so refuses while
 // any volume is open: an open volume's commit uploads its objects before its superblock names

@@ -98,10 +98,9 @@ Status export_volume(const Stores& stores, const VolumeRef& what, const std::str
     const std::string name = what.text();
     const bool is_snapshot = !what.snapshot.empty();
     const std::string label = (is_snapshot ? "snapshot " : "volume ") + name;
-    auto stored = read_superblock(*stores.meta,
-                                  is_snapshot ? snapshot_key(what.volume, what.snapshot)
-                                              : volume_key(what.volume),
-                                  label);
+    auto stored = read_superblock(
+        *stores.meta,
+        is_snapshot ? snapshot_key(what.volume, what.snapshot) : volume_key(what.volume), label);
     if (!stored) return std::unexpected(stored.error());
     if (!*stored) {
         return fail(Errc::not_found, label + " does not exist (`itd volume " +
@@ -120,8 +119,8 @@ Status export_volume(const Stores& stores, const VolumeRef& what, const std::str
     if (regular) {
         if (::ftruncate(fd.get(), 0) != 0 ||
             ::ftruncate(fd.get(), static_cast<off_t>(sb.size_bytes)) != 0) {
-            return file_error(path, "cannot size the image to " + std::to_string(sb.size_bytes) +
-                                        " bytes");
+            return file_error(
+                path, "cannot size the image to " + std::to_string(sb.size_bytes) + " bytes");
         }
     }
 
@@ -135,8 +134,8 @@ Status export_volume(const Stores& stores, const VolumeRef& what, const std::str
     };
     for (std::uint64_t s = 0; s < sb.segments.size(); ++s) {
         const std::uint64_t first = s * sb.pages_per_segment;
-        const std::uint64_t end = std::min<std::uint64_t>(first + sb.pages_per_segment,
-                                                          sb.page_count());
+        const std::uint64_t end =
+            std::min<std::uint64_t>(first + sb.pages_per_segment, sb.page_count());
         if (sb.segments[s].tag == 0) {
             for (std::uint64_t page = first; page < end && !regular; ++page) {
                 const std::uint64_t at = page * page_bytes;
@@ -160,20 +159,18 @@ Status export_volume(const Stores& stores, const VolumeRef& what, const std::str
                 continue;
             }
             if (ref.length_bytes != page_bytes) {
-                return fail(Errc::io_error, label + ": page " + std::to_string(page) +
-                                                " is mapped to " +
-                                                std::to_string(ref.length_bytes) +
-                                                " bytes, not a whole page");
+                return fail(Errc::io_error,
+                            label + ": page " + std::to_string(page) + " is mapped to " +
+                                std::to_string(ref.length_bytes) + " bytes, not a whole page");
             }
             const std::string key = object_key(ref.tag, ref.id);
             if (auto got = stores.objects->get(key, ref.offset_bytes, buffer); !got) {
                 return fail(got.error().code, label + ": page " + std::to_string(page) +
-                                                  " (object " + key + "): " +
-                                                  got.error().message);
+                                                  " (object " + key + "): " + got.error().message);
             }
             if (crc32c(buffer) != ref.crc32c) {
-                return fail(Errc::io_error, label + ": page " + std::to_string(page) +
-                                                " (object " + key +
+                return fail(Errc::io_error, label + ": page " + std::to_string(page) + " (object " +
+                                                key +
                                                 ") does not match its CRC32C: the store "
                                                 "holds damaged data");
             }
@@ -231,16 +228,15 @@ Status wait_for(std::move_only_function<void(Completion)> start) {
 Result<bool> any_mapped(ThinVolume& vol, std::uint64_t offset_bytes, std::uint64_t length_bytes) {
     std::promise<Result<bool>> promise;
     auto result = promise.get_future();
-    vol.lba_status(offset_bytes, length_bytes,
-                   [&promise](Result<std::vector<LbaExtent>> extents) {
-                       if (!extents) {
-                           promise.set_value(std::unexpected(extents.error()));
-                           return;
-                       }
-                       bool mapped = false;
-                       for (const LbaExtent& e : *extents) mapped = mapped || e.mapped;
-                       promise.set_value(mapped);
-                   });
+    vol.lba_status(offset_bytes, length_bytes, [&promise](Result<std::vector<LbaExtent>> extents) {
+        if (!extents) {
+            promise.set_value(std::unexpected(extents.error()));
+            return;
+        }
+        bool mapped = false;
+        for (const LbaExtent& e : *extents) mapped = mapped || e.mapped;
+        promise.set_value(mapped);
+    });
     return result.get();
 }
 
@@ -255,7 +251,8 @@ Status import_volume(const Stores& stores, std::string_view volume, const std::s
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) return file_error(path, "stat");
     if (!S_ISREG(st.st_mode)) {
-        return fail(Errc::invalid_argument, path + ": not a regular file (import reads a raw image file)");
+        return fail(Errc::invalid_argument,
+                    path + ": not a regular file (import reads a raw image file)");
     }
     const auto file_bytes = static_cast<std::uint64_t>(st.st_size);
 
@@ -308,9 +305,9 @@ Status import_volume(const Stores& stores, std::string_view volume, const std::s
         const std::size_t want = static_cast<std::size_t>(std::min(page_bytes, file_bytes - at));
         auto got = read_full(fd.get(), buf.data(), want, at, path);
         if (!got || *got != want) {
-            read_status = got ? Status(fail(Errc::io_error,
-                                            path + ": the file shrank while importing it"))
-                              : Status(std::unexpected(got.error()));
+            read_status =
+                got ? Status(fail(Errc::io_error, path + ": the file shrank while importing it"))
+                    : Status(std::unexpected(got.error()));
             std::lock_guard g(busy_mutex);
             busy[slot] = false;
             break;
@@ -355,8 +352,8 @@ Status import_volume(const Stores& stores, std::string_view volume, const std::s
         return fail(ok.error().code, "volume " + name + ": import: " + ok.error().message);
     }
     if (auto ok = wait_for([&](Completion done) { vol->flush(std::move(done)); }); !ok) {
-        return fail(ok.error().code, "volume " + name + ": committing the import: " +
-                                         ok.error().message);
+        return fail(ok.error().code,
+                    "volume " + name + ": committing the import: " + ok.error().message);
     }
     return {};
 }

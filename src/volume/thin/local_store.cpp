@@ -23,8 +23,8 @@ Result<Stores> open_local_store(const std::string& dir, bool create) {
         }
         fs::create_directories(path, ec);
         if (ec) {
-            return fail(Errc::io_error, "store " + dir + ": cannot create " + path.string() +
-                                            ": " + ec.message());
+            return fail(Errc::io_error,
+                        "store " + dir + ": cannot create " + path.string() + ": " + ec.message());
         }
     }
     auto objects = DirObjectStore::open(dir);

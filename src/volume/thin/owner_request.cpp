@@ -96,7 +96,9 @@ Status take_reply(MetaStore& meta, const std::string& key, const MetaValue& v,
 
 }  // namespace
 
-std::string request_key(std::string_view volume) { return "requests/" + std::string(volume); }
+std::string request_key(std::string_view volume) {
+    return "requests/" + std::string(volume);
+}
 
 std::string encode_request(const OwnerRequest& request) {
     json::object o;
@@ -191,8 +193,8 @@ Status ask_owner(MetaStore& meta, std::string_view volume, OwnerRequest request,
                             " is pending (or its reply was not collected; the owner removes "
                             "those within a minute): try again later");
         }
-        return fail(posted.error().code, "volume " + name + ": cannot post the request: " +
-                                             posted.error().message);
+        return fail(posted.error().code,
+                    "volume " + name + ": cannot post the request: " + posted.error().message);
     }
     std::uint64_t request_revision = *posted;
 
@@ -217,8 +219,8 @@ Status ask_owner(MetaStore& meta, std::string_view volume, OwnerRequest request,
             request_revision = (*value)->revision;
         } else if (value.error().code != Errc::unavailable) {
             (void)meta.remove_if(key, request_revision);
-            return fail(value.error().code, "volume " + name + ": waiting for the owner: " +
-                                                value.error().message);
+            return fail(value.error().code,
+                        "volume " + name + ": waiting for the owner: " + value.error().message);
         }
         if (Clock::now() >= deadline) break;
         std::this_thread::sleep_for(

@@ -29,9 +29,9 @@ namespace itd::volume::thin {
 
 struct OwnerRequest {
     enum class Op { snapshot, grow };
-    std::string id;          // random, names this request
+    std::string id;  // random, names this request
     Op op = Op::snapshot;
-    std::string snapshot;    // snapshot: its name
+    std::string snapshot;          // snapshot: its name
     std::uint64_t size_bytes = 0;  // grow: the new size
 };
 

@@ -46,8 +46,7 @@ public:
     bool make_room();
 
     // Inserts a page that is not cached yet, dirty, with the given buffer (page_size bytes).
-    Page& insert_dirty(std::uint64_t page, std::shared_ptr<PageBuffer> data,
-                       std::uint64_t version);
+    Page& insert_dirty(std::uint64_t page, std::shared_ptr<PageBuffer> data, std::uint64_t version);
     // The page's buffer, ready to be written in place: unshared (copied if a commit holds
     // it). The page must be cached.
     PageBuffer& writable(std::uint64_t page);

@@ -45,8 +45,7 @@ std::vector<std::uint8_t> encode_segment(const Segment& segment) {
     std::uint32_t mapped = 0;
     for (const PageRef& ref : segment.entries) mapped += ref.mapped() ? 1 : 0;
 
-    std::vector<std::uint8_t> out(kHeaderBytes + std::size_t{mapped} * kEntryBytes +
-                                  kTrailerBytes);
+    std::vector<std::uint8_t> out(kHeaderBytes + std::size_t{mapped} * kEntryBytes + kTrailerBytes);
     std::uint8_t* p = out.data();
     std::copy(std::begin(kMagic), std::end(kMagic), p);
     store_le64(p + 8, segment.first_page);
@@ -70,8 +69,7 @@ std::vector<std::uint8_t> encode_segment(const Segment& segment) {
 }
 
 Result<Segment> decode_segment(std::span<const std::uint8_t> bytes,
-                               std::uint64_t expected_first_page,
-                               std::uint32_t pages_per_segment) {
+                               std::uint64_t expected_first_page, std::uint32_t pages_per_segment) {
     // The caller's geometry comes from a decoded superblock, which already bounds it; checked
     // again here because it sizes the allocation below.
     if (pages_per_segment == 0 || pages_per_segment > kMaxPagesPerSegment) {
@@ -108,13 +106,12 @@ Result<Segment> decode_segment(std::span<const std::uint8_t> bytes,
                                                 std::to_string(pages_per_segment) + " pages");
     }
     // mapped <= 2^20, so this cannot overflow.
-    const std::size_t expected_bytes = kHeaderBytes + std::size_t{mapped} * kEntryBytes +
-                                       kTrailerBytes;
+    const std::size_t expected_bytes =
+        kHeaderBytes + std::size_t{mapped} * kEntryBytes + kTrailerBytes;
     if (bytes.size() != expected_bytes) {
-        return damaged(expected_first_page, std::to_string(bytes.size()) + " bytes, but " +
-                                                std::to_string(mapped) +
-                                                " mapped entries need exactly " +
-                                                std::to_string(expected_bytes));
+        return damaged(expected_first_page,
+                       std::to_string(bytes.size()) + " bytes, but " + std::to_string(mapped) +
+                           " mapped entries need exactly " + std::to_string(expected_bytes));
     }
     const std::size_t body = bytes.size() - kTrailerBytes;
     const std::uint32_t stored_crc = load_le32(&bytes[body]);

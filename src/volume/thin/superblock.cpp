@@ -305,11 +305,10 @@ Result<Superblock> decode_superblock(std::string_view text) {
         std::string_view key;
         std::uint64_t* out;
     };
-    for (const U64Field& f : {U64Field{"size_bytes", &sb.size_bytes},
-                              U64Field{"generation", &sb.generation},
-                              U64Field{"epoch", &sb.epoch},
-                              U64Field{"created", &sb.created_unix_s},
-                              U64Field{"snapshot_created", &sb.snapshot_created_unix_s}}) {
+    for (const U64Field& f :
+         {U64Field{"size_bytes", &sb.size_bytes}, U64Field{"generation", &sb.generation},
+          U64Field{"epoch", &sb.epoch}, U64Field{"created", &sb.created_unix_s},
+          U64Field{"snapshot_created", &sb.snapshot_created_unix_s}}) {
         auto v = r.u64(f.key);
         if (!v) return std::unexpected(v.error());
         *f.out = *v;
@@ -348,7 +347,9 @@ Result<Superblock> decode_superblock(std::string_view text) {
     return sb;
 }
 
-std::string volume_key(std::string_view volume) { return "volumes/" + std::string(volume); }
+std::string volume_key(std::string_view volume) {
+    return "volumes/" + std::string(volume);
+}
 
 std::string snapshot_key(std::string_view volume, std::string_view snap) {
     return snapshot_prefix(volume) + std::string(snap);

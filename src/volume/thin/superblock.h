@@ -38,20 +38,20 @@ struct SegmentRef {
 };
 
 struct Superblock {
-    std::string name;                 // the volume's name in its store
-    std::uint64_t tag = 0;            // non-zero, random at creation; names its objects
-    std::uint64_t size_bytes = 0;     // a multiple of block_size_bytes
+    std::string name;              // the volume's name in its store
+    std::uint64_t tag = 0;         // non-zero, random at creation; names its objects
+    std::uint64_t size_bytes = 0;  // a multiple of block_size_bytes
     std::uint32_t block_size_bytes = 512;
-    std::uint32_t page_size_bytes = kDefaultPageSizeBytes;  // power of two, 4 KiB..4 MiB,
-                                                            // >= block_size_bytes
+    std::uint32_t page_size_bytes = kDefaultPageSizeBytes;      // power of two, 4 KiB..4 MiB,
+                                                                // >= block_size_bytes
     std::uint32_t pages_per_segment = kDefaultPagesPerSegment;  // power of two, 1..2^20
-    std::uint64_t generation = 0;     // +1 on every commit
-    std::uint64_t epoch = 0;          // +1 each time an owner opens the volume for writing
+    std::uint64_t generation = 0;                               // +1 on every commit
+    std::uint64_t epoch = 0;  // +1 each time an owner opens the volume for writing
     std::uint64_t created_unix_s = 0;
-    std::string origin;               // clones: "VOLUME@SNAPSHOT"; else empty
-    std::string snapshot;             // a snapshot record: the snapshot's name; else empty
+    std::string origin;    // clones: "VOLUME@SNAPSHOT"; else empty
+    std::string snapshot;  // a snapshot record: the snapshot's name; else empty
     std::uint64_t snapshot_created_unix_s = 0;
-    std::vector<SegmentRef> segments; // ceil(page_count / pages_per_segment) entries
+    std::vector<SegmentRef> segments;  // ceil(page_count / pages_per_segment) entries
 
     std::uint64_t page_count() const {
         return (size_bytes + page_size_bytes - 1) / page_size_bytes;

@@ -74,8 +74,8 @@ void ThinVolume::commit_loop(std::stop_token stop) {
         if (!commit_wanted_ && !stopping && Clock::now() < next) continue;
         commit_wanted_ = false;
         // A fenced volume still runs commit(): it fails the flushes that wait.
-        const bool idle = nothing_to_commit_locked() && flush_waiters_.empty() &&
-                          parked_writes_.empty();
+        const bool idle =
+            nothing_to_commit_locked() && flush_waiters_.empty() && parked_writes_.empty();
         if (!idle) {
             lock.unlock();
             const Status st = commit();
@@ -271,7 +271,8 @@ Status ThinVolume::commit() {
     if (!revision) {
         // The swap may have happened with its answer lost (a timeout, a dropped connection).
         // Reading the key tells: our exact superblock there means it did.
-        if (auto now = stores_.meta->get(volume_key(next.name)); now && *now && (*now)->value == encoded) {
+        if (auto now = stores_.meta->get(volume_key(next.name));
+            now && *now && (*now)->value == encoded) {
             revision = (*now)->revision;
         }
     }
@@ -307,6 +308,8 @@ Status ThinVolume::commit() {
         if (new_size) {
             map_.resize(next.page_count());
             if (pending_size_ == new_size) pending_size_.reset();
+            // After the map grew: a command that sees the new size finds its pages.
+            size_bytes_.store(next.size_bytes, std::memory_order_release);
         }
         sb_ = std::move(next);
         sb_revision_ = *revision;

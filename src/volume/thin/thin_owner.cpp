@@ -45,9 +45,8 @@ Status ThinVolume::commit_and_wait() {
     auto result = promise.get_future();
     {
         std::lock_guard g(mutex_);
-        flush_waiters_.push_back(FlushWaiter{commits_started_ + 1, [&promise](Status st) {
-                                                 promise.set_value(std::move(st));
-                                             }});
+        flush_waiters_.push_back(FlushWaiter{
+            commits_started_ + 1, [&promise](Status st) { promise.set_value(std::move(st)); }});
         request_commit_locked();
     }
     return result.get();

@@ -37,8 +37,8 @@ Result<std::vector<PageRef>> load_map(ObjectStore& objects, const Superblock& sb
         const std::uint64_t first = s * sb.pages_per_segment;
         auto segment = decode_segment(*bytes, first, sb.pages_per_segment);
         if (!segment) {
-            return fail(segment.error().code, "volume " + sb.name + ": map segment " + key +
-                                                  ": " + segment.error().message);
+            return fail(segment.error().code, "volume " + sb.name + ": map segment " + key + ": " +
+                                                  segment.error().message);
         }
         for (std::uint64_t i = 0; i < segment->entries.size(); ++i) {
             const PageRef& e = segment->entries[i];
@@ -138,7 +138,8 @@ Result<std::shared_ptr<ThinVolume>> ThinVolume::open(Stores stores, std::string 
                                                           *revision, std::move(*lock),
                                                           std::move(*map), std::move(options)));
     }
-    return fail(Errc::unavailable, "volume " + name + ": the superblock kept changing while opening");
+    return fail(Errc::unavailable,
+                "volume " + name + ": the superblock kept changing while opening");
 }
 
 ThinVolume::ThinVolume(Stores stores, Superblock sb, std::uint64_t revision,
@@ -149,6 +150,7 @@ ThinVolume::ThinVolume(Stores stores, Superblock sb, std::uint64_t revision,
       tag_(sb.tag),
       epoch_(sb.epoch),
       page_size_bytes_(sb.page_size_bytes),
+      block_size_bytes_(sb.block_size_bytes),
       pages_per_segment_(sb.pages_per_segment),
       zero_page_(std::make_shared<PageBuffer>(sb.page_size_bytes, 0)),
       sb_(std::move(sb)),
@@ -160,6 +162,7 @@ ThinVolume::ThinVolume(Stores stores, Superblock sb, std::uint64_t revision,
       upload_pool_(options_.upload_threads, 2 * options_.upload_threads),
       commit_thread_([this](std::stop_token stop) { commit_loop(stop); }) {
     stats_.generation = sb_.generation;
+    size_bytes_.store(sb_.size_bytes, std::memory_order_release);
     for (const PageRef& r : map_) stats_.mapped_pages += r.mapped() ? 1 : 0;
 }
 
@@ -170,8 +173,9 @@ ThinVolume::~ThinVolume() {
 }
 
 Geometry ThinVolume::geometry() const {
-    std::lock_guard g(mutex_);
-    return Geometry{sb_.block_size_bytes, sb_.size_bytes / sb_.block_size_bytes};
+    // Every command asks; the size changes only when a grow commits, so no lock.
+    const std::uint64_t size = size_bytes_.load(std::memory_order_acquire);
+    return Geometry{block_size_bytes_, size / block_size_bytes_};
 }
 
 ThinVolume::Stats ThinVolume::stats() const {
@@ -267,8 +271,8 @@ void ThinVolume::continue_write(std::shared_ptr<WriteOp> op) {
             std::min<std::uint64_t>(page_size_bytes_ - in_page, op->length_bytes - op->done_bytes));
         if (cache_.find(page) == nullptr) {
             const bool whole = n == page_size_bytes_ || !map_[page].mapped();
-            const bool have_fetched = op->fetched && op->fetched_page == page &&
-                                      op->fetched_ref == map_[page];
+            const bool have_fetched =
+                op->fetched && op->fetched_page == page && op->fetched_ref == map_[page];
             if (!whole && !have_fetched) {
                 // Read-modify-write: fetch the page, then come back here. If the map changed
                 // meanwhile (a commit, an unmap), the check above sends us round again.
@@ -284,10 +288,10 @@ void ThinVolume::continue_write(std::shared_ptr<WriteOp> op) {
                 request_commit_locked();
                 return;
             }
-            cache_.insert_dirty(page,
-                                whole ? std::make_shared<PageBuffer>(page_size_bytes_, 0)
-                                      : std::move(op->fetched),
-                                write_version_);
+            cache_.insert_dirty(
+                page,
+                whole ? std::make_shared<PageBuffer>(page_size_bytes_, 0) : std::move(op->fetched),
+                write_version_);
         }
         op->fetched_page.reset();
         op->fetched.reset();

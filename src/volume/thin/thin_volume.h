@@ -105,8 +105,8 @@ public:
 
     struct Stats {
         std::uint64_t generation = 0;
-        std::uint64_t commits = 0;         // successful commits that wrote a generation
-        std::uint64_t mapped_pages = 0;    // in the map (committed or being committed)
+        std::uint64_t commits = 0;       // successful commits that wrote a generation
+        std::uint64_t mapped_pages = 0;  // in the map (committed or being committed)
         std::uint64_t cached_bytes = 0;
         std::uint64_t dirty_pages = 0;
         std::uint64_t objects_uploaded = 0;
@@ -131,16 +131,16 @@ private:
         std::uint64_t page;
         std::shared_ptr<PageBuffer> data;
         std::uint64_t version;
-        PageRef ref;                 // set by step (1)
-        bool in_segment = false;     // step (2) wrote ref into its segment
+        PageRef ref;              // set by step (1)
+        bool in_segment = false;  // step (2) wrote ref into its segment
     };
     struct FlushWaiter {
         std::uint64_t commit;  // completes when this commit (or a later one) is done
         Completion done;
     };
 
-    ThinVolume(Stores stores, Superblock sb, std::uint64_t revision,
-               std::unique_ptr<MetaLock> lock, std::vector<PageRef> map, ThinOptions options);
+    ThinVolume(Stores stores, Superblock sb, std::uint64_t revision, std::unique_ptr<MetaLock> lock,
+               std::vector<PageRef> map, ThinOptions options);
 
     void check_range(std::uint64_t offset_bytes, std::uint64_t length_bytes) const;
     void continue_write(std::shared_ptr<WriteOp> op);
@@ -172,17 +172,19 @@ private:
     const std::uint64_t tag_;    // names the objects this volume writes
     const std::uint64_t epoch_;  // this owner's epoch: the high half of its object ids
     const std::uint32_t page_size_bytes_;
+    const std::uint32_t block_size_bytes_;
+    std::atomic<std::uint64_t> size_bytes_{0};  // sb_.size_bytes, readable without the lock
     const std::uint32_t pages_per_segment_;
     const std::shared_ptr<PageBuffer> zero_page_;
 
-    mutable std::mutex mutex_;  // guards everything below it
-    Superblock sb_;                      // the last committed superblock
-    std::uint64_t sb_revision_;          // its MetaStore revision
+    mutable std::mutex mutex_;   // guards everything below it
+    Superblock sb_;              // the last committed superblock
+    std::uint64_t sb_revision_;  // its MetaStore revision
     std::unique_ptr<MetaLock> lock_;
-    std::vector<PageRef> map_;           // one entry per page: what reads see below the cache
+    std::vector<PageRef> map_;  // one entry per page: what reads see below the cache
     PageCache cache_;
-    std::uint64_t write_version_ = 0;    // counts changes to pages
-    std::set<std::uint64_t> to_upload_;  // dirty pages no commit has snapshotted since
+    std::uint64_t write_version_ = 0;         // counts changes to pages
+    std::set<std::uint64_t> to_upload_;       // dirty pages no commit has snapshotted since
     std::set<std::uint64_t> dirty_segments_;  // segments whose map changed by unmap
     std::deque<std::shared_ptr<WriteOp>> parked_writes_;  // waiting for room in the cache
     std::deque<FlushWaiter> flush_waiters_;
@@ -192,7 +194,7 @@ private:
     bool commit_wanted_ = false;
     std::optional<std::uint64_t> pending_size_;  // grow: the next commit writes it
     std::optional<std::chrono::steady_clock::time_point> stale_reply_since_;
-    std::optional<Error> fenced_;        // set once: the volume refuses writes from then on
+    std::optional<Error> fenced_;  // set once: the volume refuses writes from then on
     Stats stats_;
     struct UncertainSwap {
         std::string encoded;

@@ -66,7 +66,8 @@ std::vector<std::uint8_t> read_file(const std::string& path) {
 
 void write_file(const std::string& path, const std::vector<std::uint8_t>& data) {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+    out.write(reinterpret_cast<const char*>(data.data()),
+              static_cast<std::streamsize>(data.size()));
 }
 
 bool contains(const std::string& text, const std::string& part) {
@@ -419,8 +420,8 @@ TEST_P(CatalogTest, GrowOfflineAndOnline) {
 TEST_P(CatalogTest, ImportExportRoundTripIsSparse) {
     // 40 pages and a half: random, with zero runs (whole pages and a partial one).
     std::vector<std::uint8_t> file = pattern(40 * kPage + kPage / 2, 60);
-    std::fill_n(file.begin() + 5 * kPage, 10 * kPage, 0);   // pages 5..14: holes
-    std::fill_n(file.begin() + 20 * kPage, kPage / 2, 0);   // half of page 20: data
+    std::fill_n(file.begin() + 5 * kPage, 10 * kPage, 0);  // pages 5..14: holes
+    std::fill_n(file.begin() + 20 * kPage, kPage / 2, 0);  // half of page 20: data
     const std::string in = dir_ + "/in.img";
     write_file(in, file);
     CreateParams params;
@@ -445,11 +446,10 @@ TEST_P(CatalogTest, ImportExportRoundTripIsSparse) {
 
     const std::string out = dir_ + "/out.img";
     last_done = 0;
-    st = export_volume(stores_, VolumeRef{"imp", ""}, out,
-                       [&](std::uint64_t d, std::uint64_t t) {
-                           last_done = d;
-                           last_total = t;
-                       });
+    st = export_volume(stores_, VolumeRef{"imp", ""}, out, [&](std::uint64_t d, std::uint64_t t) {
+        last_done = d;
+        last_total = t;
+    });
     ASSERT_TRUE(st) << st.error().message;
     EXPECT_EQ(last_done, file.size());
     EXPECT_EQ(read_file(out), file);

@@ -123,7 +123,8 @@ public:
     Step step(std::string_view call, std::string_view key) {
         const std::lock_guard lock(mutex_);
         const std::uint64_t n = ++steps_;
-        const std::string what = std::to_string(n) + " " + std::string(call) + " " + std::string(key);
+        const std::string what =
+            std::to_string(n) + " " + std::string(call) + " " + std::string(key);
         if (trace_.size() < 65536) trace_.push_back(what);
         if (crash_step_ && n >= *crash_step_) crashed_ = true;
         if (crashed_) return Step{false, Error{Errc::unavailable, "crashed (step " + what + ")"}};
@@ -135,10 +136,10 @@ public:
     }
 
     class Listener {
-    public:
+      public:
         virtual void on_crash() = 0;
 
-    protected:
+      protected:
         ~Listener() = default;
     };
 
@@ -168,7 +169,9 @@ private:
 
 namespace fake_detail {
 
-inline std::unexpected<Error> error_of(FaultPlan::Step& s) { return std::unexpected(*s.error); }
+inline std::unexpected<Error> error_of(FaultPlan::Step& s) {
+    return std::unexpected(*s.error);
+}
 
 }  // namespace fake_detail
 
@@ -191,9 +194,8 @@ public:
         auto s = plan_->step("put", key);
         if (s.apply) {
             const std::lock_guard lock(mutex_);
-            objects_[std::string(key)] =
-                Object{std::make_shared<const std::vector<std::uint8_t>>(data.begin(), data.end()),
-                       now()};
+            objects_[std::string(key)] = Object{
+                std::make_shared<const std::vector<std::uint8_t>>(data.begin(), data.end()), now()};
         }
         if (s.error) return fake_detail::error_of(s);
         return {};
@@ -405,7 +407,8 @@ public:
             const std::lock_guard lock(mutex_);
             const auto it = values_.find(std::string(key));
             if (it == values_.end()) {
-                return fail(Errc::not_found, "meta key \"" + std::string(key) + "\": does not exist");
+                return fail(Errc::not_found,
+                            "meta key \"" + std::string(key) + "\": does not exist");
             }
             if (it->second.revision != expected_revision) {
                 return fail(Errc::conflict, "meta key \"" + std::string(key) + "\": revision is " +
@@ -444,8 +447,8 @@ public:
             const auto it = locks_->held.find(std::string(name));
             if (it != locks_->held.end()) {
                 return fail(Errc::failed_precondition, "lock \"" + std::string(name) +
-                                                           "\" is held by \"" + it->second.owner_info +
-                                                           "\"");
+                                                           "\" is held by \"" +
+                                                           it->second.owner_info + "\"");
             }
             const std::uint64_t token = ++locks_->last_token;
             locks_->held[std::string(name)] = Holder{token, std::string(owner_info)};
@@ -493,7 +496,7 @@ private:
     };
 
     class Lock final : public MetaLock {
-    public:
+      public:
         Lock(std::shared_ptr<LockTable> table, std::string name, std::uint64_t token)
             : table_(std::move(table)), name_(std::move(name)), token_(token) {}
         ~Lock() override {
@@ -507,7 +510,7 @@ private:
             return it != table_->held.end() && it->second.token == token_;
         }
 
-    private:
+      private:
         std::shared_ptr<LockTable> table_;
         std::string name_;
         std::uint64_t token_;

@@ -47,11 +47,12 @@ TEST(OwnerRequestCodec, RepliesRoundTrip) {
 }
 
 TEST(OwnerRequestCodec, RefusesWhatIsNeither) {
-    for (const char* bad : {"", "null", "[]", "{", R"({"id":"x"})", R"({"id":"","op":"grow","size_bytes":"1"})",
-                            R"({"id":"x","op":"grow"})", R"({"id":"x","op":"grow","size_bytes":"-1"})",
-                            R"({"id":"x","op":"grow","size_bytes":"1x"})",
-                            R"({"id":"x","op":"grow","size_bytes":"99999999999999999999"})",
-                            R"({"id":"x","op":"snapshot"})", R"({"id":"x","op":"delete"})"}) {
+    for (const char* bad :
+         {"", "null", "[]", "{", R"({"id":"x"})", R"({"id":"","op":"grow","size_bytes":"1"})",
+          R"({"id":"x","op":"grow"})", R"({"id":"x","op":"grow","size_bytes":"-1"})",
+          R"({"id":"x","op":"grow","size_bytes":"1x"})",
+          R"({"id":"x","op":"grow","size_bytes":"99999999999999999999"})",
+          R"({"id":"x","op":"snapshot"})", R"({"id":"x","op":"delete"})"}) {
         auto r = decode_request(bad);
         EXPECT_FALSE(r) << bad;
         if (!r) {
@@ -61,17 +62,20 @@ TEST(OwnerRequestCodec, RefusesWhatIsNeither) {
     }
     EXPECT_FALSE(decode_reply(R"({"id":"x","done":false,"error":""})"));
     EXPECT_FALSE(decode_reply(R"({"id":"x","done":true})"));
-    EXPECT_FALSE(decode_request(std::string(5000, ' ') + R"({"id":"x","op":"snapshot","snapshot":"s"})"));
+    EXPECT_FALSE(
+        decode_request(std::string(5000, ' ') + R"({"id":"x","op":"snapshot","snapshot":"s"})"));
 }
 
-TEST(OwnerRequestCodec, Key) { EXPECT_EQ(request_key("vol0"), "requests/vol0"); }
+TEST(OwnerRequestCodec, Key) {
+    EXPECT_EQ(request_key("vol0"), "requests/vol0");
+}
 
 // Plays the owner: answers the first request it sees with error (empty: success).
 class FakeOwner {
 public:
     FakeOwner(MetaStore& meta, std::string volume, std::string error)
-        : thread_([this, &meta, volume = std::move(volume), error = std::move(error)](
-                      std::stop_token stop) {
+        : thread_([this, &meta, volume = std::move(volume),
+                   error = std::move(error)](std::stop_token stop) {
               while (!stop.stop_requested()) {
                   auto v = meta.get(request_key(volume));
                   if (v && *v && !is_reply((*v)->value)) {
@@ -141,7 +145,8 @@ TEST(AskOwner, TimeoutWithdrawsAndNamesTheOwner) {
     const auto took = std::chrono::steady_clock::now() - start;
     ASSERT_FALSE(st);
     EXPECT_EQ(st.error().code, Errc::unavailable);
-    EXPECT_NE(st.error().message.find("itd pid 42 on host1"), std::string::npos) << st.error().message;
+    EXPECT_NE(st.error().message.find("itd pid 42 on host1"), std::string::npos)
+        << st.error().message;
     EXPECT_NE(st.error().message.find("0.3 s"), std::string::npos) << st.error().message;
     EXPECT_GE(took, 300ms);
     EXPECT_LT(took, 3s);
@@ -152,9 +157,9 @@ TEST(AskOwner, TimeoutWithdrawsAndNamesTheOwner) {
 
 TEST(AskOwner, PendingRequestRefused) {
     MemoryMetaStore meta;
-    ASSERT_TRUE(meta.put_if(request_key("vol0"),
-                            encode_request(OwnerRequest{"other", OwnerRequest::Op::snapshot, "a", 0}),
-                            0));
+    ASSERT_TRUE(
+        meta.put_if(request_key("vol0"),
+                    encode_request(OwnerRequest{"other", OwnerRequest::Op::snapshot, "a", 0}), 0));
     auto st = ask_owner(meta, "vol0", OwnerRequest{"", OwnerRequest::Op::snapshot, "b", 0}, 1s);
     ASSERT_FALSE(st);
     EXPECT_EQ(st.error().code, Errc::failed_precondition);
@@ -211,8 +216,8 @@ TEST_F(AskRealOwner, SnapshotAndGrow) {
     ASSERT_FALSE(st);
     EXPECT_EQ(st.error().code, Errc::failed_precondition);
     EXPECT_NE(st.error().message.find("cannot shrink"), std::string::npos) << st.error().message;
-    st = ask_owner(*stores_.meta, "vol0",
-                   OwnerRequest{"", OwnerRequest::Op::snapshot, "first", 0}, 10s);
+    st = ask_owner(*stores_.meta, "vol0", OwnerRequest{"", OwnerRequest::Op::snapshot, "first", 0},
+                   10s);
     ASSERT_FALSE(st);
     EXPECT_NE(st.error().message.find("already exists"), std::string::npos) << st.error().message;
 }

@@ -7,10 +7,10 @@
 #include <random>
 #include <thread>
 
+#include "thin/fake_stores.h"
 #include "volume/thin/catalog.h"
 #include "volume/thin/segment.h"
 #include "volume/thin/thin_volume.h"
-#include "thin/fake_stores.h"
 
 namespace itd::volume::thin {
 namespace {
@@ -151,8 +151,10 @@ TEST_F(ThinVolumeTest, WritesReadBackBeforeAndAfterCommitAndReopen) {
     auto v = open();
     Model m;
     // Unaligned to pages, spanning pages, partial pages, a whole page.
-    for (auto [at, n, seed] : {std::tuple{512u, 1024u, 1u}, {kPage - 512, 2048u, 2u},
-                               {5 * kPage, kPage, 3u}, {7 * kPage + 4096, 3 * kPage, 4u}}) {
+    for (auto [at, n, seed] : {std::tuple{512u, 1024u, 1u},
+                               {kPage - 512, 2048u, 2u},
+                               {5 * kPage, kPage, 3u},
+                               {7 * kPage + 4096, 3 * kPage, 4u}}) {
         auto d = pattern(n, seed);
         ASSERT_TRUE(sync_write(*v, at, d));
         m.write(at, d);
@@ -314,7 +316,7 @@ TEST_F(ThinVolumeTest, GrowKeepsDataAndTellsTheListener) {
     v->set_resize_listener([&] { ++resized; });
     auto d = pattern(kPage, 5);
     ASSERT_TRUE(sync_write(*v, kSize - kPage, d));
-    EXPECT_FALSE(v->grow(kSize - 512).has_value());  // shrinking
+    EXPECT_FALSE(v->grow(kSize - 512).has_value());      // shrinking
     EXPECT_FALSE(v->grow(kSize * 2 + 100).has_value());  // not whole blocks
     ASSERT_TRUE(v->grow(kSize * 2 + 512));
     EXPECT_EQ(resized.load(), 1);
