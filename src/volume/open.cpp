@@ -1,7 +1,5 @@
 #include "volume/open.h"
 
-#include <unistd.h>
-
 #include <bit>
 #include <charconv>
 #include <string>
@@ -52,12 +50,6 @@ Result<std::uint64_t> size_option(const VolumeSpec& spec, const std::string& key
     return value;
 }
 
-std::string owner_info() {
-    char host[256] = {};
-    if (gethostname(host, sizeof host - 1) != 0) host[0] = '?';
-    return "itd pid " + std::to_string(getpid()) + " on " + host;
-}
-
 // thin:DIR/VOLUME: a volume in the local store DIR. With size= it is created when missing (and
 // the store with it); an existing volume must then have that size and block size.
 Result<std::shared_ptr<Volume>> open_thin(const VolumeSpec& spec) {
@@ -95,7 +87,7 @@ Result<std::shared_ptr<Volume>> open_thin(const VolumeSpec& spec) {
     }
     thin::ThinOptions options;
     options.cache_bytes = *cache;
-    options.owner_info = owner_info();
+    options.owner_info = thin::process_owner_info("itd");
     auto vol = thin::ThinVolume::open(std::move(*stores), name, options);
     if (!vol) return fail(vol.error().code, describe(spec) + ": " + vol.error().message);
     const thin::Superblock sb = (*vol)->superblock();

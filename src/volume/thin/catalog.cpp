@@ -1,13 +1,12 @@
 #include "volume/thin/catalog.h"
 
-#include <unistd.h>
-
 #include <bit>
 #include <chrono>
 #include <random>
 #include <set>
 
 #include "volume/thin/catalog_read.h"
+#include "volume/thin/local_store.h"
 #include "volume/thin/owner_request.h"
 
 namespace itd::volume::thin {
@@ -41,11 +40,7 @@ Result<Segment> read_segment(ObjectStore& objects, const Superblock& sb, std::ui
     return segment;
 }
 
-std::string owner_info() {
-    char host[256] = {};
-    if (gethostname(host, sizeof host - 1) != 0) host[0] = '?';
-    return "itd volume (pid " + std::to_string(getpid()) + " on " + host + ")";
-}
+std::string owner_info() { return process_owner_info("itd volume"); }
 
 std::uint64_t now_unix_s() {
     return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
@@ -58,10 +53,6 @@ std::uint64_t now_unix_s() {
 using namespace catalog_detail;
 
 namespace {
-
-// Big enough for any disk an initiator addresses with 64-bit LBAs of 512 bytes and small
-// enough that byte arithmetic on it never overflows.
-constexpr std::uint64_t kMaxSizeBytes = 1ull << 56;
 
 std::uint64_t random_tag() {
     std::random_device rd;
@@ -394,20 +385,7 @@ Status grow_volume(const Stores& stores, std::string_view volume, std::uint64_t 
     MetaStore& meta = *stores.meta;
     auto current = existing_volume(meta, volume);
     if (!current) return std::unexpected(current.error());
-    const auto check = [&](const Superblock& sb) -> Status {
-        if (size_bytes < sb.size_bytes) {
-            return fail(Errc::invalid_argument,
-                        "volume " + name + ": cannot shrink from " + std::to_string(sb.size_bytes) +
-                            " to " + std::to_string(size_bytes) + " bytes (a volume only grows)");
-        }
-        if (size_bytes % sb.block_size_bytes != 0 || size_bytes > kMaxSizeBytes) {
-            return fail(Errc::invalid_argument,
-                        "volume " + name + ": size " + std::to_string(size_bytes) +
-                            " is not a multiple of the block size " +
-                            std::to_string(sb.block_size_bytes) + " up to 64 PiB");
-        }
-        return {};
-    };
+    const auto check = [&](const Superblock& sb) { return check_grow(sb, size_bytes); };
     if (auto ok = check(current->sb); !ok) return ok;
     auto lock = try_lock(meta, volume);
     if (!lock) return std::unexpected(lock.error());

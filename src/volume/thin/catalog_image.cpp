@@ -5,7 +5,6 @@
 // writes through the engine (ThinVolume), which takes the volume's lock: a volume is never
 // written by two processes, and the pages and commits are exactly the ones an itd would write.
 #include <fcntl.h>
-#include <isa-l/crc.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,12 +24,6 @@ namespace itd::volume::thin {
 using namespace catalog_detail;
 
 namespace {
-
-std::uint32_t crc32c(std::span<const std::uint8_t> bytes) {
-    // ISA-L's crc32_iscsi takes and returns the uninverted register (as in thin_volume.cpp).
-    return ~crc32_iscsi(const_cast<unsigned char*>(bytes.data()), static_cast<int>(bytes.size()),
-                        0xFFFFFFFFu);
-}
 
 std::unexpected<Error> file_error(const std::string& path, const std::string& what) {
     return fail(Errc::io_error, path + ": " + what + ": " + std::strerror(errno));

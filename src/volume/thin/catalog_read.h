@@ -30,7 +30,7 @@ struct StoredSuperblock {
 [[nodiscard]] Result<Segment> read_segment(ObjectStore& objects, const Superblock& sb,
                                            std::uint64_t index, const std::string& what);
 
-// "itd volume (pid N on HOST)": the owner_info of the locks the catalog takes.
+// "itd volume pid N on HOST": the owner_info of the locks the catalog takes.
 std::string owner_info();
 
 std::uint64_t now_unix_s();

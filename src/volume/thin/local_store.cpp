@@ -1,5 +1,7 @@
 #include "volume/thin/local_store.h"
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <system_error>
 
@@ -7,6 +9,12 @@
 #include "volume/store/dir_object_store.h"
 
 namespace itd::volume::thin {
+
+std::string process_owner_info(std::string_view program) {
+    char host[256] = {};
+    if (gethostname(host, sizeof host - 1) != 0) host[0] = '?';
+    return std::string(program) + " pid " + std::to_string(getpid()) + " on " + host;
+}
 
 Result<Stores> open_local_store(const std::string& dir, bool create) {
     namespace fs = std::filesystem;

@@ -6,11 +6,16 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "common/status.h"
 #include "volume/thin/thin_volume.h"
 
 namespace itd::volume::thin {
+
+// "PROGRAM pid N on HOST": who holds a volume's lock, as others are told when they find it
+// taken.
+std::string process_owner_info(std::string_view program);
 
 // Opens the store in dir. With create, makes the directories that are missing; without, a
 // directory that is not a store (no meta/ and objects/) is not_found, with a message that says

@@ -1,5 +1,11 @@
 #include "volume/thin/page_ref.h"
 
+#include <isa-l/crc.h>
+
+#include <climits>
+
+#include "common/check.h"
+
 namespace itd::volume::thin {
 
 namespace {
@@ -11,6 +17,14 @@ void append_hex16(std::string& out, std::uint64_t v) {
 }
 
 }  // namespace
+
+std::uint32_t crc32c(std::span<const std::uint8_t> bytes) {
+    // ISA-L's crc32_iscsi takes and returns the register without the final inversion; its
+    // length is an int (pages are at most 4 MiB, segments at most 32 MiB).
+    ITD_CHECK(bytes.size() <= static_cast<std::size_t>(INT_MAX));
+    return ~crc32_iscsi(const_cast<unsigned char*>(bytes.data()), static_cast<int>(bytes.size()),
+                        0xffffffffu);
+}
 
 std::string object_key(std::uint64_t tag, std::uint64_t id) {
     std::string key = object_prefix(tag);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 
 namespace itd::volume::thin {
@@ -25,6 +26,10 @@ struct PageRef {
 
 // "objects/<tag as 16 hex digits>/<id as 16 hex digits>". Page data and map segments share it.
 std::string object_key(std::uint64_t tag, std::uint64_t id);
+
+// CRC32C (Castagnoli, with the usual pre- and post-inversion, as iSCSI digests use it): page
+// checksums and the segment trailer.
+std::uint32_t crc32c(std::span<const std::uint8_t> bytes);
 
 // The prefix of every object a volume tag wrote: "objects/<tag as 16 hex digits>/".
 std::string object_prefix(std::uint64_t tag);

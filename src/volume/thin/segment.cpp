@@ -1,6 +1,5 @@
 #include "volume/thin/segment.h"
 
-#include <isa-l/crc.h>
 
 #include <algorithm>
 #include <climits>
@@ -21,15 +20,6 @@ constexpr std::size_t kTrailerBytes = 4;                    // crc32c
 // The superblock's bound on pages_per_segment (superblock.h); it also bounds what a decode
 // allocates: 2^20 entries.
 constexpr std::uint32_t kMaxPagesPerSegment = 1u << 20;
-
-// CRC32C (Castagnoli) with the usual pre- and post-inversion, as iscsi/digest.cpp computes it:
-// ISA-L's crc32_iscsi takes and returns the register without the final inversion. Segments are
-// at most 28 + 32 * 2^20 bytes, far below ISA-L's int length.
-std::uint32_t crc32c(std::span<const std::uint8_t> bytes) {
-    ITD_CHECK(bytes.size() <= static_cast<std::size_t>(INT_MAX));
-    return ~crc32_iscsi(const_cast<unsigned char*>(bytes.data()), static_cast<int>(bytes.size()),
-                        0xffffffffu);
-}
 
 std::unexpected<Error> damaged(std::uint64_t first_page, const std::string& what) {
     return fail(Errc::io_error,

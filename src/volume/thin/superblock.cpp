@@ -375,4 +375,20 @@ Status check_name(std::string_view what, std::string_view name) {
                     "with . or -");
 }
 
+Status check_grow(const Superblock& sb, std::uint64_t size_bytes) {
+    const std::string what = "volume " + sb.name + ": ";
+    if (size_bytes < sb.size_bytes) {
+        return fail(Errc::invalid_argument,
+                    what + "cannot shrink from " + std::to_string(sb.size_bytes) + " to " +
+                        std::to_string(size_bytes) + " bytes (a volume only grows)");
+    }
+    if (size_bytes % sb.block_size_bytes != 0 || size_bytes > kMaxSizeBytes) {
+        return fail(Errc::invalid_argument, what + "size " + std::to_string(size_bytes) +
+                                                " is not a multiple of the block size " +
+                                                std::to_string(sb.block_size_bytes) +
+                                                " up to 64 PiB");
+    }
+    return {};
+}
+
 }  // namespace itd::volume::thin

@@ -30,6 +30,9 @@ inline constexpr std::uint32_t kMinPageSizeBytes = 4096;
 inline constexpr std::uint32_t kMaxPageSizeBytes = 4u << 20;
 inline constexpr std::uint32_t kDefaultPageSizeBytes = 256u << 10;
 inline constexpr std::uint32_t kDefaultPagesPerSegment = 16384;
+// The largest volume: any disk 64-bit LBAs of 512 bytes address, and small enough that byte
+// arithmetic on it never overflows.
+inline constexpr std::uint64_t kMaxSizeBytes = 1ull << 56;
 
 struct SegmentRef {
     std::uint64_t tag = 0;  // 0: every page of the segment is unmapped (no object)
@@ -68,6 +71,10 @@ std::string encode_superblock(const Superblock& sb);
 std::string volume_key(std::string_view volume);                           // volumes/<volume>
 std::string snapshot_key(std::string_view volume, std::string_view snap);  // snapshots/<v>/<s>
 std::string snapshot_prefix(std::string_view volume);                      // snapshots/<v>/
+
+// Whether sb may grow to size_bytes: not smaller, a multiple of its block size, at most
+// kMaxSizeBytes. invalid_argument naming the volume otherwise.
+[[nodiscard]] Status check_grow(const Superblock& sb, std::uint64_t size_bytes);
 
 // Volume and snapshot names: 1..64 characters of [A-Za-z0-9._-], not starting with '.' or '-'.
 [[nodiscard]] Status check_name(std::string_view what, std::string_view name);

@@ -1,7 +1,5 @@
 // The thin engine's commit: the protocol drawn in thin_volume.h, steps (1) to (5), and the
 // thread that runs it.
-#include <isa-l/crc.h>
-
 #include <algorithm>
 #include <map>
 
@@ -12,11 +10,6 @@
 namespace itd::volume::thin {
 
 namespace {
-
-std::uint32_t crc32c(std::span<const std::uint8_t> bytes) {
-    return ~crc32_iscsi(const_cast<unsigned char*>(bytes.data()), static_cast<int>(bytes.size()),
-                        0xFFFFFFFFu);
-}
 
 // After a failed commit the timer retries sooner than its usual interval.
 constexpr std::chrono::milliseconds kRetryInterval{1000};

@@ -12,8 +12,6 @@ namespace {
 
 // A reply nobody collects (the requester died) is removed after this long.
 constexpr std::chrono::seconds kStaleReply{60};
-// The largest volume: byte arithmetic on it never overflows (catalog.cpp says the same).
-constexpr std::uint64_t kMaxSizeBytes = 1ull << 56;
 
 std::uint64_t now_unix_s() {
     return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
@@ -24,20 +22,7 @@ std::uint64_t now_unix_s() {
 }  // namespace
 
 Status ThinVolume::check_grow(std::uint64_t size_bytes) const {
-    const Superblock sb = superblock();
-    const std::string what = "volume " + sb.name + ": ";
-    if (size_bytes < sb.size_bytes) {
-        return fail(Errc::invalid_argument,
-                    what + "cannot shrink from " + std::to_string(sb.size_bytes) + " to " +
-                        std::to_string(size_bytes) + " bytes (a volume only grows)");
-    }
-    if (size_bytes % sb.block_size_bytes != 0 || size_bytes > kMaxSizeBytes) {
-        return fail(Errc::invalid_argument, what + "size " + std::to_string(size_bytes) +
-                                                " is not a multiple of the block size " +
-                                                std::to_string(sb.block_size_bytes) +
-                                                " up to 64 PiB");
-    }
-    return {};
+    return thin::check_grow(superblock(), size_bytes);
 }
 
 Status ThinVolume::commit_and_wait() {

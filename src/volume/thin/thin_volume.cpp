@@ -1,7 +1,6 @@
 // The thin engine's I/O paths and opening; the commit is in thin_commit.cpp.
 #include "volume/thin/thin_volume.h"
 
-#include <isa-l/crc.h>
 
 #include <algorithm>
 #include <atomic>
@@ -15,12 +14,6 @@ namespace itd::volume::thin {
 namespace {
 
 constexpr int kOpenAttempts = 5;
-
-std::uint32_t crc32c(std::span<const std::uint8_t> bytes) {
-    // ISA-L's crc32_iscsi takes and returns the uninverted register.
-    return ~crc32_iscsi(const_cast<unsigned char*>(bytes.data()), static_cast<int>(bytes.size()),
-                        0xFFFFFFFFu);
-}
 
 // The map of one volume from its segments.
 Result<std::vector<PageRef>> load_map(ObjectStore& objects, const Superblock& sb) {
