@@ -406,6 +406,24 @@ Outcome run_grow(const Args& args) {
     return {};
 }
 
+// Runs a copy (import or export) under a progress meter: the bar while it runs, the final
+// line on success, the error after the bar's line on failure.
+template <typename Copy>
+Outcome with_progress(std::string what, Copy copy) {
+    ProgressMeter meter(std::move(what));
+    std::uint64_t total = 0;
+    auto ok = copy([&](std::uint64_t done, std::uint64_t all) {
+        total = all;
+        meter.update(done, all);
+    });
+    if (!ok) {
+        meter.abandon();
+        return failed(ok.error());
+    }
+    meter.finish(total);
+    return {};
+}
+
 Outcome run_import(const Args& args) {
     const std::string& file = args.operands[0];
     auto where = split_store_path(args.operands[1], "VOLUME");
@@ -419,20 +437,10 @@ Outcome run_import(const Args& args) {
     if (auto ok = thin::check_name("volume", where->name); !ok) return usage(ok.error().message);
     auto stores = open_store(where->dir, create);
     if (!stores) return failed(stores.error());
-    ProgressMeter meter("import " + file);
-    std::uint64_t total = 0;
-    auto ok = thin::import_volume(*stores, where->name, file,
-                                  create ? std::optional(*params) : std::nullopt,
-                                  [&](std::uint64_t done, std::uint64_t all) {
-                                      total = all;
-                                      meter.update(done, all);
-                                  });
-    if (!ok) {
-        meter.abandon();
-        return failed(ok.error());
-    }
-    meter.finish(total);
-    return {};
+    return with_progress("import " + file, [&](auto progress) {
+        return thin::import_volume(*stores, where->name, file,
+                                   create ? std::optional(*params) : std::nullopt, progress);
+    });
 }
 
 Outcome run_export(const Args& args) {
@@ -443,18 +451,9 @@ Outcome run_export(const Args& args) {
     const std::string& file = args.operands[1];
     auto stores = open_store(where->dir);
     if (!stores) return failed(stores.error());
-    ProgressMeter meter("export " + ref->text());
-    std::uint64_t total = 0;
-    auto ok = thin::export_volume(*stores, *ref, file, [&](std::uint64_t done, std::uint64_t all) {
-        total = all;
-        meter.update(done, all);
+    return with_progress("export " + ref->text(), [&](auto progress) {
+        return thin::export_volume(*stores, *ref, file, progress);
     });
-    if (!ok) {
-        meter.abandon();
-        return failed(ok.error());
-    }
-    meter.finish(total);
-    return {};
 }
 
 Outcome run_gc(const Args& args) {

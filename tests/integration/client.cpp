@@ -51,6 +51,19 @@ Context connect(const SessionOptions& options) {
     return ctx;
 }
 
+std::optional<Capacity> read_capacity(iscsi_context* ctx) {
+    Task tur(iscsi_testunitready_sync(ctx, lun()));
+    Task cap(iscsi_readcapacity16_sync(ctx, lun()));
+    auto* rc = cap && cap->status == SCSI_STATUS_GOOD
+                   ? static_cast<scsi_readcapacity16*>(scsi_datain_unmarshall(cap.get()))
+                   : nullptr;
+    if (!rc) {
+        std::fprintf(stderr, "READ CAPACITY (16) failed: %s\n", iscsi_get_error(ctx));
+        return std::nullopt;
+    }
+    return Capacity{rc->block_length, rc->returned_lba + 1};
+}
+
 std::vector<std::uint8_t> random_bytes(std::size_t n, std::uint32_t seed) {
     std::mt19937 rng(seed);
     std::vector<std::uint8_t> v(n);

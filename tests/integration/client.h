@@ -42,6 +42,14 @@ Context connect(const SessionOptions& options = {});
 
 std::vector<std::uint8_t> random_bytes(std::size_t n, std::uint32_t seed);
 
+struct Capacity {
+    std::uint32_t block_size_bytes;
+    std::uint64_t blocks;
+};
+// TEST UNIT READY (which takes the power-on unit attention), then READ CAPACITY (16) of lun();
+// nullopt, with a message on stderr, when it fails.
+std::optional<Capacity> read_capacity(iscsi_context* ctx);
+
 // A raw TCP connection to the portal, with a timeout on every read.
 class RawConnection {
 public:

@@ -25,16 +25,12 @@ int main(int argc, char** argv) {
     const auto blocks = static_cast<std::uint32_t>(std::strtoul(argv[3], nullptr, 10));
     Context ctx = connect({.initiator = "iqn.2026-11.org.itd.test:durability"});
     if (!ctx) return 1;
-    Task tur(iscsi_testunitready_sync(ctx.get(), lun()));  // clears the power-on UA
-    Task cap(iscsi_readcapacity16_sync(ctx.get(), lun()));
-    auto* rc = cap && cap->status == SCSI_STATUS_GOOD
-                   ? static_cast<scsi_readcapacity16*>(scsi_datain_unmarshall(cap.get()))
-                   : nullptr;
-    if (!rc || rc->returned_lba + 1 < blocks) {
-        std::fprintf(stderr, "READ CAPACITY failed or the LUN has fewer than %u blocks\n", blocks);
+    auto cap = read_capacity(ctx.get());
+    if (!cap || cap->blocks < blocks) {
+        std::fprintf(stderr, "the LUN has fewer than %u blocks\n", blocks);
         return 1;
     }
-    const std::uint32_t kBs = rc->block_length;
+    const std::uint32_t kBs = cap->block_size_bytes;
     const std::uint32_t kChunk = 32768 / kBs;  // blocks per command: 32 KiB
     if (mode == "stream") {
         const std::uint32_t sync_every = (1u << 20) / kBs;

@@ -21,17 +21,10 @@ int main(int argc, char** argv) {
     const std::uint64_t page = std::strtoull(argv[1], nullptr, 10);
     Context ctx = connect({.initiator = "iqn.2026-11.org.itd.test:sync-latency"});
     if (!ctx) return 1;
-    Task tur(iscsi_testunitready_sync(ctx.get(), lun()));  // clears the power-on UA
-    Task cap(iscsi_readcapacity16_sync(ctx.get(), lun()));
-    auto* rc = cap && cap->status == SCSI_STATUS_GOOD
-                   ? static_cast<scsi_readcapacity16*>(scsi_datain_unmarshall(cap.get()))
-                   : nullptr;
-    if (!rc) {
-        std::fprintf(stderr, "READ CAPACITY failed\n");
-        return 1;
-    }
-    const std::uint32_t bs = rc->block_length;
-    const std::uint64_t capacity = (rc->returned_lba + 1) * bs;
+    auto cap = read_capacity(ctx.get());
+    if (!cap) return 1;
+    const std::uint32_t bs = cap->block_size_bytes;
+    const std::uint64_t capacity = cap->blocks * bs;
     std::vector<std::uint8_t> data = random_bytes(4096, 1);
     for (int i = 2; i < argc; ++i) {
         const std::uint64_t n = std::strtoull(argv[i], nullptr, 10);
