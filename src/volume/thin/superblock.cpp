@@ -26,7 +26,7 @@ std::unexpected<Error> damaged(const std::string& what) {
     return fail(Errc::io_error, "superblock: " + what);
 }
 
-// A name as it may appear in a message: at most 64 characters more than a valid one, with
+// Input text as it may appear in a message: at most 8 characters more than a valid name, with
 // anything unprintable replaced, so a hostile name cannot flood or garble a log line.
 std::string printable(std::string_view s) {
     std::string out;
@@ -285,7 +285,7 @@ Result<Superblock> decode_superblock(std::string_view text) {
     if (!format) return std::unexpected(format.error());
     const std::int64_t* format_number = (*format)->if_int64();
     if (format_number == nullptr || *format_number != kFormat) {
-        return damaged("\"format\" is " + json::serialize(**format).substr(0, 32) +
+        return damaged("\"format\" is " + printable(json::serialize(**format)) +
                        ", this build reads format 1 only");
     }
 
