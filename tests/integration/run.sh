@@ -79,29 +79,27 @@ run_suites "6" "StartStopUnit PreventAllow NoMedia ModeSense6"
 s=0; stop_itd "$log" || s=$?
 result "itd exits 0 on SIGTERM, no sanitizer report" $s
 
+# script_group SECONDS SCRIPT DESCRIPTION: one of the scripts next to this one, on this build,
+# with its own daemons; its log is shown when it fails.
+script_group() {
+    local s=0 name
+    name=$(basename "$2" .sh)
+    timeout "$1" "$here/$2" "$build" >"$work/$name.log" 2>&1 || s=$?
+    [ $s -eq 0 ] || cat "$work/$name.log"
+    result "$3" $s
+}
+
 # 4. Durability: written, SYNCHRONIZE CACHE, kill -9, restart on the same files, read back.
-s=0
-timeout 600 "$here/durability.sh" "$build" >"$work/durability.log" 2>&1 || s=$?
-[ $s -eq 0 ] || cat "$work/durability.log"
-result "kill -9 right after SYNCHRONIZE CACHE loses nothing (durability.sh: 512- and 4096-byte-block file LUNs)" $s
-
+script_group 600 durability.sh \
+    "kill -9 right after SYNCHRONIZE CACHE loses nothing (durability.sh: 512- and 4096-byte-block file LUNs)"
 # 4b. Persistent reservations with APTPL=1 across a restart.
-s=0
-timeout 600 "$here/aptpl.sh" "$build" >"$work/aptpl.log" 2>&1 || s=$?
-[ $s -eq 0 ] || cat "$work/aptpl.log"
-result "APTPL persistent reservations survive restarts (aptpl.sh)" $s
-
+script_group 600 aptpl.sh "APTPL persistent reservations survive restarts (aptpl.sh)"
 # 4c. Thin volumes in a local store: qemu-img, discard and map, gc, kill -9 during a stream.
-s=0
-timeout 900 "$here/thin.sh" "$build" >"$work/thin.log" 2>&1 || s=$?
-[ $s -eq 0 ] || cat "$work/thin.log"
-result "thin volumes: qemu-img round trip, discard, gc, kill -9 during synced writes (thin.sh)" $s
-
+script_group 900 thin.sh \
+    "thin volumes: qemu-img round trip, discard, gc, kill -9 during synced writes (thin.sh)"
 # 4d. `itd volume`: thin volume management, online through the owner and offline.
-s=0
-timeout 600 "$here/volume_cli.sh" "$build" >"$work/volume_cli.log" 2>&1 || s=$?
-[ $s -eq 0 ] || cat "$work/volume_cli.log"
-result "itd volume create/list/import/export/snapshot/grow/clone/delete/gc (volume_cli.sh)" $s
+script_group 600 volume_cli.sh \
+    "itd volume create/list/import/export/snapshot/grow/clone/delete/gc (volume_cli.sh)"
 
 # 5. Bad input on the command line: one line, exit status 2.
 s=0

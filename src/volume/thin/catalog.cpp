@@ -271,10 +271,14 @@ Status snapshot_volume(const Stores& stores, std::string_view volume, std::strin
     // is the committed generation.
     auto vol = existing_volume(meta, volume);
     if (!vol) return std::unexpected(vol.error());
-    Superblock s = std::move(vol->sb);
-    s.snapshot = std::string(snap);
-    s.snapshot_created_unix_s = now_unix_s();
-    auto put = meta.put_if(snapshot_key(volume, snap), encode_superblock(s), 0);
+    return record_snapshot(meta, std::move(vol->sb), snap);
+}
+
+Status record_snapshot(MetaStore& meta, Superblock sb, std::string_view snap) {
+    const std::string full = sb.name + "@" + std::string(snap);
+    sb.snapshot = std::string(snap);
+    sb.snapshot_created_unix_s = now_unix_s();
+    auto put = meta.put_if(snapshot_key(sb.name, snap), encode_superblock(sb), 0);
     if (!put) {
         if (put.error().code == Errc::conflict) {
             return fail(Errc::failed_precondition, "snapshot " + full + " already exists");

@@ -54,6 +54,10 @@ struct VolumeInfo {
 [[nodiscard]] Status snapshot_volume(const Stores& stores, std::string_view volume,
                                      std::string_view snap, std::chrono::milliseconds timeout);
 
+// Writes snapshot record snapshots/<sb.name>/<snap>: sb (a committed superblock) with its
+// snapshot fields set. failed_precondition when the snapshot exists.
+[[nodiscard]] Status record_snapshot(MetaStore& meta, Superblock sb, std::string_view snap);
+
 // A new volume new_name whose generation 0 is snapshot volume@snap: the same geometry and map
 // segments (objects are immutable, so they are shared and nothing is copied), a new tag,
 // origin "volume@snap". Errors: not_found (no such snapshot), failed_precondition (new_name

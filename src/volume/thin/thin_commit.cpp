@@ -337,7 +337,6 @@ void ThinVolume::finish_commit(std::uint64_t number, const Status& st) {
     std::deque<std::shared_ptr<WriteOp>> parked;
     {
         std::lock_guard g(mutex_);
-        commits_finished_ = number;
         commit_running_ = false;
         while (!flush_waiters_.empty() && flush_waiters_.front().commit <= number) {
             flushes.push_back(std::move(flush_waiters_.front().done));

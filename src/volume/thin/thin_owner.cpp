@@ -3,6 +3,7 @@
 #include <chrono>
 #include <future>
 
+#include "volume/thin/catalog.h"
 #include "volume/thin/owner_request.h"
 #include "volume/thin/thin_volume.h"
 
@@ -13,12 +14,6 @@ namespace {
 // A reply nobody collects (the requester died) is removed after this long.
 constexpr std::chrono::seconds kStaleReply{60};
 
-std::uint64_t now_unix_s() {
-    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
-                                          std::chrono::system_clock::now().time_since_epoch())
-                                          .count());
-}
-
 }  // namespace
 
 Status ThinVolume::check_grow(std::uint64_t size_bytes) const {
@@ -28,12 +23,7 @@ Status ThinVolume::check_grow(std::uint64_t size_bytes) const {
 Status ThinVolume::commit_and_wait() {
     std::promise<Status> promise;
     auto result = promise.get_future();
-    {
-        std::lock_guard g(mutex_);
-        flush_waiters_.push_back(FlushWaiter{
-            commits_started_ + 1, [&promise](Status st) { promise.set_value(std::move(st)); }});
-        request_commit_locked();
-    }
+    flush([&promise](Status st) { promise.set_value(std::move(st)); });
     return result.get();
 }
 
@@ -57,18 +47,7 @@ void ThinVolume::forget_grow(std::uint64_t size_bytes) {
 
 Status ThinVolume::record_snapshot(const std::string& name) {
     if (auto ok = check_name("snapshot", name); !ok) return ok;
-    Superblock s = superblock();
-    s.snapshot = name;
-    s.snapshot_created_unix_s = now_unix_s();
-    auto revision = stores_.meta->put_if(snapshot_key(s.name, name), encode_superblock(s), 0);
-    if (!revision) {
-        if (revision.error().code == Errc::conflict) {
-            return fail(Errc::failed_precondition,
-                        "snapshot " + s.name + "@" + name + " already exists");
-        }
-        return std::unexpected(revision.error());
-    }
-    return {};
+    return thin::record_snapshot(*stores_.meta, superblock(), name);
 }
 
 Status ThinVolume::snapshot(const std::string& name) {

@@ -164,7 +164,8 @@ private:
     Status check_grow(std::uint64_t size_bytes) const;
     void forget_grow(std::uint64_t size_bytes);
     Status record_snapshot(const std::string& name);
-    // Waits for a commit that starts after this call (not on the commit thread).
+    // flush(), waited for: everything written so far (and a pending grow) is committed. Not on
+    // the commit thread.
     Status commit_and_wait();
 
     const Stores stores_;
@@ -175,7 +176,6 @@ private:
     const std::uint32_t block_size_bytes_;
     std::atomic<std::uint64_t> size_bytes_{0};  // sb_.size_bytes, readable without the lock
     const std::uint32_t pages_per_segment_;
-    const std::shared_ptr<PageBuffer> zero_page_;
 
     mutable std::mutex mutex_;   // guards everything below it
     Superblock sb_;              // the last committed superblock
@@ -189,7 +189,6 @@ private:
     std::deque<std::shared_ptr<WriteOp>> parked_writes_;  // waiting for room in the cache
     std::deque<FlushWaiter> flush_waiters_;
     std::uint64_t commits_started_ = 0;
-    std::uint64_t commits_finished_ = 0;
     bool commit_running_ = false;
     bool commit_wanted_ = false;
     std::optional<std::uint64_t> pending_size_;  // grow: the next commit writes it
