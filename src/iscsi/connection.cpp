@@ -51,7 +51,7 @@ Connection::~Connection() {
 
 bool Connection::has_running_commands() const { return running_ > 0; }
 
-std::deque<std::vector<std::uint8_t>> Connection::take_output() {
+std::deque<OutputChunk> Connection::take_output() {
     return std::exchange(output_, {});
 }
 
@@ -365,7 +365,13 @@ void Connection::fill_response_sns(Bhs& bhs, bool advance_stat_sn) {
 }
 
 void Connection::send(Pdu pdu) {
-    output_.push_back(serialize(pdu, params_.header_digest, params_.data_digest));
+    output_.push_back(serialize_chunk(pdu, params_.header_digest, params_.data_digest));
+}
+
+void Connection::send_borrowed(const Pdu& pdu, std::span<const std::uint8_t> data,
+                               const std::shared_ptr<const void>& owner) {
+    output_.push_back(
+        serialize_borrowed(pdu, data, owner, params_.header_digest, params_.data_digest));
 }
 
 void Connection::send_reject(const Bhs& rejected, std::uint8_t reason) {

@@ -53,9 +53,10 @@ public:
     // A SCSI command finished (on this connection's thread).
     void on_scsi_done(std::uint32_t itt, const scsi::CommandResult& result);
 
-    // Serialized PDUs ready for the socket, in order.
+    // Serialized PDUs ready for the socket, in order, as gather lists (read data is borrowed
+    // from the command's buffer, not copied).
     bool has_output() const { return !output_.empty(); }
-    std::deque<std::vector<std::uint8_t>> take_output();
+    std::deque<OutputChunk> take_output();
 
     // True once the connection should close after its output has been sent.
     bool closing() const { return phase_ == Phase::closing; }
@@ -124,6 +125,8 @@ private:
 
     // Sending.
     void send(Pdu pdu);
+    void send_borrowed(const Pdu& pdu, std::span<const std::uint8_t> data,
+                       const std::shared_ptr<const void>& owner);
     void send_reject(const Bhs& rejected, std::uint8_t reason);
     void fill_response_sns(Bhs& bhs, bool advance_stat_sn);
     std::uint32_t max_cmd_sn();
@@ -159,7 +162,7 @@ private:
     const char* close_reason_ = nullptr;
     std::string local_address_;
     std::string peer_address_;
-    std::deque<std::vector<std::uint8_t>> output_;
+    std::deque<OutputChunk> output_;
 };
 
 }  // namespace itd::iscsi

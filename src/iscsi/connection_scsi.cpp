@@ -286,6 +286,9 @@ void Connection::send_read_data_and_status(ScsiTask& task, const scsi::CommandRe
 
     std::uint32_t data_sn = 0;
     const std::uint32_t total = result.data_in_bytes;
+    // The Data-In PDUs borrow the task's buffer; it lives on with them after the task ends.
+    std::shared_ptr<const std::vector<std::uint8_t>> data_owner;
+    if (total > 0) data_owner = std::make_shared<std::vector<std::uint8_t>>(std::move(task.data_in));
     const std::uint32_t segment = params_.initiator_max_recv_data_segment_bytes;
     std::uint32_t burst_used = 0;
     for (std::uint32_t offset = 0; offset < total;) {
@@ -315,9 +318,7 @@ void Connection::send_read_data_and_status(ScsiTask& task, const scsi::CommandRe
             pdu.bhs.set_max_cmd_sn(max_cmd_sn());
         }
         pdu.bhs.set_flags(flags);
-        auto first = task.data_in.begin() + offset;
-        pdu.data.assign(first, first + length);
-        send(std::move(pdu));
+        send_borrowed(pdu, std::span(data_owner->data() + offset, length), data_owner);
         offset += length;
     }
     if (total > 0 && status_in_data) return;

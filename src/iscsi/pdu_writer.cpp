@@ -1,30 +1,43 @@
 #include "iscsi/pdu_writer.h"
 
+#include <cstring>
+
 #include "common/check.h"
 #include "iscsi/digest.h"
 
 namespace itd::iscsi {
 
-std::vector<std::uint8_t> serialize(const Pdu& pdu, bool header_digest, bool data_digest) {
-    ITD_CHECK(pdu.ahs.size() % 4 == 0 && pdu.ahs.size() <= 255 * 4);
-    ITD_CHECK(pdu.data.size() < (std::size_t{1} << 24));
-    const std::size_t header_bytes = kBhsBytes + pdu.ahs.size();
-    const std::size_t padded_data = (pdu.data.size() + 3) & ~std::size_t{3};
-    const bool with_data_digest = data_digest && !pdu.data.empty();
-    std::vector<std::uint8_t> out;
-    out.reserve(header_bytes + (header_digest ? kDigestBytes : 0) + padded_data +
-                (with_data_digest ? kDigestBytes : 0));
+namespace {
 
+std::size_t padded(std::size_t n) { return (n + 3) & ~std::size_t{3}; }
+
+// BHS with its length fields, AHS and the header digest, with room reserved for `extra` more.
+std::vector<std::uint8_t> serialize_header(const Pdu& pdu, std::size_t data_bytes,
+                                           bool header_digest, std::size_t extra) {
+    ITD_CHECK(pdu.ahs.size() % 4 == 0 && pdu.ahs.size() <= 255 * 4);
+    ITD_CHECK(data_bytes < (std::size_t{1} << 24));
+    const std::size_t header_bytes = kBhsBytes + pdu.ahs.size();
+    const std::size_t with_digest = header_bytes + (header_digest ? kDigestBytes : 0);
+    std::vector<std::uint8_t> out;
+    out.reserve(with_digest + extra);
+    out.resize(with_digest);
     Bhs bhs = pdu.bhs;
     bhs.set_total_ahs_words(static_cast<std::uint8_t>(pdu.ahs.size() / 4));
-    bhs.set_data_segment_length(static_cast<std::uint32_t>(pdu.data.size()));
-    out.insert(out.end(), bhs.bytes().begin(), bhs.bytes().end());
-    out.insert(out.end(), pdu.ahs.begin(), pdu.ahs.end());
-    if (header_digest) {
-        const std::uint32_t crc = crc32c(std::span(out.data(), header_bytes));
-        out.resize(out.size() + kDigestBytes);
-        store_digest(out.data() + header_bytes, crc);
-    }
+    bhs.set_data_segment_length(static_cast<std::uint32_t>(data_bytes));
+    std::memcpy(out.data(), bhs.bytes().data(), kBhsBytes);
+    if (!pdu.ahs.empty()) std::memcpy(out.data() + kBhsBytes, pdu.ahs.data(), pdu.ahs.size());
+    if (header_digest)
+        store_digest(out.data() + header_bytes, crc32c(std::span(out.data(), header_bytes)));
+    return out;
+}
+
+}  // namespace
+
+std::vector<std::uint8_t> serialize(const Pdu& pdu, bool header_digest, bool data_digest) {
+    const std::size_t padded_data = padded(pdu.data.size());
+    const bool with_data_digest = data_digest && !pdu.data.empty();
+    std::vector<std::uint8_t> out = serialize_header(
+        pdu, pdu.data.size(), header_digest, padded_data + (with_data_digest ? kDigestBytes : 0));
     const std::size_t data_at = out.size();
     out.insert(out.end(), pdu.data.begin(), pdu.data.end());
     out.resize(data_at + padded_data, 0);
@@ -34,6 +47,33 @@ std::vector<std::uint8_t> serialize(const Pdu& pdu, bool header_digest, bool dat
         store_digest(out.data() + data_at + padded_data, crc);
     }
     return out;
+}
+
+OutputChunk serialize_chunk(const Pdu& pdu, bool header_digest, bool data_digest) {
+    OutputChunk chunk;
+    chunk.head = serialize(pdu, header_digest, data_digest);
+    return chunk;
+}
+
+OutputChunk serialize_borrowed(const Pdu& pdu, std::span<const std::uint8_t> data,
+                               std::shared_ptr<const void> owner, bool header_digest,
+                               bool data_digest) {
+    ITD_CHECK(pdu.data.empty());
+    OutputChunk chunk;
+    chunk.head = serialize_header(pdu, data.size(), header_digest, 0);
+    chunk.owner = std::move(owner);
+    chunk.data = data;
+    const std::size_t pad = padded(data.size()) - data.size();
+    chunk.tail_bytes = static_cast<std::uint8_t>(pad);  // tail starts zeroed
+    if (data_digest && !data.empty()) {
+        // The data digest covers the data and its padding (RFC 7143 11.1).
+        Crc32c crc;
+        crc.update(data);
+        crc.update(std::span(chunk.tail.data(), pad));
+        store_digest(chunk.tail.data() + pad, crc.value());
+        chunk.tail_bytes = static_cast<std::uint8_t>(pad + kDigestBytes);
+    }
+    return chunk;
 }
 
 }  // namespace itd::iscsi

@@ -1,17 +1,43 @@
 // PDU serialization (RFC 7143 11.1): BHS, AHS, optional header digest, data segment padded
 // to 4 bytes, optional data digest (present only when the data segment is not empty).
+//
+// Output leaves as OutputChunks, gather lists for one writev: a PDU's own bytes, then
+// optionally data it borrows from a buffer it shares ownership of (read data goes out without
+// a copy), then that data's padding and digest.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <memory>
+#include <span>
 #include <vector>
 
 #include "iscsi/pdu.h"
 
 namespace itd::iscsi {
 
+struct OutputChunk {
+    std::vector<std::uint8_t> head;          // BHS, AHS, header digest (and owned data)
+    std::shared_ptr<const void> owner;       // keeps `data` alive until it has been sent
+    std::span<const std::uint8_t> data;      // borrowed data segment, sent after head
+    std::array<std::uint8_t, 8> tail{};      // padding and data digest of `data`
+    std::uint8_t tail_bytes = 0;
+
+    std::size_t size() const { return head.size() + data.size() + tail_bytes; }
+};
+
 // Sets TotalAHSLength and DataSegmentLength in the copy it writes from pdu.ahs and pdu.data.
 // pdu.ahs must be a multiple of 4 bytes and at most 1020; pdu.data below 2^24 (checked: these
 // come from our own code, not from the wire).
 std::vector<std::uint8_t> serialize(const Pdu& pdu, bool header_digest, bool data_digest);
+
+// The PDU as a chunk that owns all its bytes.
+OutputChunk serialize_chunk(const Pdu& pdu, bool header_digest, bool data_digest);
+
+// The PDU (whose pdu.data must be empty) with `data` as its data segment, borrowed: the chunk
+// holds `owner`, which must keep `data` alive and unchanged.
+OutputChunk serialize_borrowed(const Pdu& pdu, std::span<const std::uint8_t> data,
+                               std::shared_ptr<const void> owner, bool header_digest,
+                               bool data_digest);
 
 }  // namespace itd::iscsi

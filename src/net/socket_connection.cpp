@@ -106,19 +106,24 @@ void SocketConnection::read_more() {
 void SocketConnection::pump() {
     if (socket_closed_) return;
     while (connection_.has_output()) {
-        for (auto& buf : connection_.take_output()) {
-            queued_bytes_ += buf.size();
-            writing_.push_back(std::move(buf));
+        for (auto& chunk : connection_.take_output()) {
+            queued_bytes_ += chunk.size();
+            writing_.push_back(std::move(chunk));
         }
     }
     if (!write_in_flight_ && !writing_.empty()) {
         write_in_flight_ = true;
-        // One gather write for everything queued so far.
-        auto batch = std::make_shared<std::deque<std::vector<std::uint8_t>>>(std::move(writing_));
+        // One gather write for everything queued so far; the chunks (and the read buffers
+        // they borrow) live until it completes.
+        auto batch = std::make_shared<std::deque<iscsi::OutputChunk>>(std::move(writing_));
         writing_.clear();
         std::vector<asio::const_buffer> buffers;
-        buffers.reserve(batch->size());
-        for (const auto& b : *batch) buffers.emplace_back(asio::buffer(b));
+        buffers.reserve(batch->size() * 3);
+        for (const auto& c : *batch) {
+            buffers.emplace_back(asio::buffer(c.head));
+            if (!c.data.empty()) buffers.emplace_back(asio::buffer(c.data.data(), c.data.size()));
+            if (c.tail_bytes > 0) buffers.emplace_back(asio::buffer(c.tail.data(), c.tail_bytes));
+        }
         asio::async_write(socket_, buffers,
                           [self = shared_from_this(), batch](boost::system::error_code ec,
                                                              std::size_t n) {

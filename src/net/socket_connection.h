@@ -50,7 +50,7 @@ private:
     OnClosed on_closed_;
     std::atomic<int>& live_;
     std::vector<std::uint8_t> read_buffer_;
-    std::deque<std::vector<std::uint8_t>> writing_;  // buffers of the write in flight
+    std::deque<iscsi::OutputChunk> writing_;  // output not yet handed to a write
     std::size_t queued_bytes_ = 0;
     bool reading_ = false;
     bool write_in_flight_ = false;

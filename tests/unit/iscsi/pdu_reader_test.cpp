@@ -224,3 +224,52 @@ TEST(PduReader, RandomSplitsRoundTrip) {
 
 }  // namespace
 }  // namespace itd::iscsi
+
+namespace itd::iscsi {
+namespace {
+
+std::vector<std::uint8_t> flatten(const OutputChunk& chunk) {
+    std::vector<std::uint8_t> out(chunk.head);
+    out.insert(out.end(), chunk.data.begin(), chunk.data.end());
+    out.insert(out.end(), chunk.tail.begin(), chunk.tail.begin() + chunk.tail_bytes);
+    EXPECT_EQ(out.size(), chunk.size());
+    return out;
+}
+
+TEST(SerializeBorrowed, SameBytesAsAnOwnedPdu) {
+    // Every padding length, with and without each digest, with and without an AHS.
+    for (std::size_t n : {0, 1, 2, 3, 4, 5, 7, 8, 4096, 4097}) {
+        for (std::size_t ahs_words : {0, 2}) {
+            for (bool hd : {false, true}) {
+                for (bool dd : {false, true}) {
+                    const Pdu owned = sample_pdu(n, ahs_words);
+                    Pdu header = owned;
+                    header.data.clear();
+                    auto buffer = std::make_shared<std::vector<std::uint8_t>>(owned.data);
+                    const OutputChunk chunk = serialize_borrowed(
+                        header, std::span<const std::uint8_t>(*buffer), buffer, hd, dd);
+                    EXPECT_EQ(flatten(chunk), serialize(owned, hd, dd))
+                        << n << " bytes, " << ahs_words << " AHS words, hd " << hd << " dd " << dd;
+                    EXPECT_EQ(chunk.data.data(), buffer->data());  // borrowed, not copied
+                    EXPECT_EQ(flatten(serialize_chunk(owned, hd, dd)), serialize(owned, hd, dd));
+                }
+            }
+        }
+    }
+}
+
+TEST(SerializeBorrowed, KeepsItsBufferAlive) {
+    auto buffer = std::make_shared<std::vector<std::uint8_t>>(100, 7);
+    std::weak_ptr<std::vector<std::uint8_t>> weak = buffer;
+    Pdu header = sample_pdu(0);
+    OutputChunk chunk = serialize_borrowed(header, std::span<const std::uint8_t>(*buffer), buffer,
+                                           false, false);
+    buffer.reset();
+    EXPECT_FALSE(weak.expired());
+    EXPECT_EQ(flatten(chunk)[kBhsBytes + 99], 7);
+    chunk = OutputChunk{};
+    EXPECT_TRUE(weak.expired());
+}
+
+}  // namespace
+}  // namespace itd::iscsi
