@@ -37,6 +37,7 @@ Connection::Connection(PortalGroup& portal_group, CommandRunner& runner)
     // During login the limits are the RFC's defaults (MaxRecvDataSegmentLength 8192 both
     // ways, no digests: RFC 7143 13.12).
     reader_.set_limits(PduReader::Limits{});
+    reader_.set_placement([this](const Bhs& bhs) { return data_out_placement(bhs); });
 }
 
 Connection::~Connection() {
@@ -61,21 +62,37 @@ void Connection::receive(std::span<const std::uint8_t> bytes) {
     while (!bytes.empty() && phase_ != Phase::closing) {
         auto consumed = reader_.feed(bytes);
         if (!consumed) {
-            // A PDU we cannot frame. A data digest error leaves the stream in step, so the
-            // PDU is rejected and the connection goes on (RFC 7143 7.8); anything else means
-            // we no longer know where the next PDU starts.
-            if (consumed.error() == FramingError::data_digest_mismatch) {
-                bytes = bytes.subspan(reader_.last_feed_bytes());
-                send_reject(reader_.last_header(), kRejectDataDigest);
-                continue;
-            }
-            close_reason_ = to_string(consumed.error());
-            phase_ = Phase::closing;
-            return;
+            on_framing_error(consumed.error());
+            if (phase_ == Phase::closing) return;
+            bytes = bytes.subspan(reader_.last_feed_bytes());
+            continue;
         }
         bytes = bytes.subspan(*consumed);
         if (reader_.has_pdu()) handle_pdu(reader_.take());
     }
+}
+
+void Connection::on_framing_error(FramingError error) {
+    // A PDU we cannot frame. A data digest error leaves the stream in step, so the PDU is
+    // rejected and the connection goes on (RFC 7143 7.8); anything else means we no longer
+    // know where the next PDU starts.
+    if (error == FramingError::data_digest_mismatch) {
+        send_reject(reader_.last_header(), kRejectDataDigest);
+        return;
+    }
+    close_reason_ = to_string(error);
+    phase_ = Phase::closing;
+}
+
+std::span<std::uint8_t> Connection::receive_window() const {
+    if (phase_ == Phase::closing) return {};
+    return reader_.placement_window();
+}
+
+void Connection::received_in_place(std::size_t n) {
+    if (phase_ == Phase::closing) return;
+    if (auto ok = reader_.placed(n); !ok) return on_framing_error(ok.error());
+    if (reader_.has_pdu()) handle_pdu(reader_.take());
 }
 
 void Connection::handle_pdu(Pdu pdu) {

@@ -50,6 +50,12 @@ public:
     // Consumes bytes received from the socket. Stops early once the connection is closing.
     void receive(std::span<const std::uint8_t> bytes);
 
+    // Write data can skip the read buffer: while a Data-Out's data segment is being read this
+    // is the part of the command's buffer it has yet to fill (else empty). The socket reads
+    // into it and reports the bytes with received_in_place().
+    std::span<std::uint8_t> receive_window() const;
+    void received_in_place(std::size_t n);
+
     // A SCSI command finished (on this connection's thread).
     void on_scsi_done(std::uint32_t itt, const scsi::CommandResult& result);
 
@@ -108,6 +114,10 @@ private:
     bool create_task(const Pdu& pdu);      // false: rejected or answered at once
     void erase_task(std::uint32_t itt);    // releases its buffers from the budget
     void handle_data_out(const Pdu& pdu);
+    // Where a Data-Out's data goes when the header shows it is in order for its command: the
+    // command's buffer (the reader writes it there), else empty (collected, then checked).
+    std::span<std::uint8_t> data_out_placement(const Bhs& bhs);
+    void on_framing_error(FramingError error);
     void start_task(ScsiTask& task);       // delivered: ask for data, or run
     void send_r2ts(ScsiTask& task);
     void maybe_run(ScsiTask& task);

@@ -157,6 +157,36 @@ void Connection::send_r2ts(ScsiTask& task) {
     }
 }
 
+std::span<std::uint8_t> Connection::data_out_placement(const Bhs& bhs) {
+    if (phase_ != Phase::full_feature || bhs.opcode() != Opcode::data_out) return {};
+    auto it = tasks_.find(bhs.itt());
+    if (it == tasks_.end() || it->second->running || it->second->aborted || !it->second->write)
+        return {};
+    ScsiTask& task = *it->second;
+    const std::uint32_t length = bhs.data_segment_length();
+    const std::uint32_t offset = bhs.buffer_offset();
+    // Only data exactly where handle_data_out will expect it; anything else takes the
+    // checked path and fails there.
+    bool in_order = false;
+    if (bhs.ttt() == kReservedTag) {
+        const std::uint32_t limit = std::min(params_.first_burst_bytes, task.expected_length_bytes);
+        in_order = !task.unsolicited_done && offset == task.unsolicited_next_offset &&
+                   bhs.data_sn() == task.unsolicited_next_data_sn && offset <= limit &&
+                   length <= limit - offset;
+    } else {
+        for (const R2tState& r : task.r2ts) {
+            if (r.ttt == bhs.ttt())
+                in_order = offset == r.offset_bytes + r.received_bytes &&
+                           bhs.data_sn() == r.next_data_sn &&
+                           length <= r.length_bytes - r.received_bytes;
+        }
+    }
+    if (!in_order || offset > task.expected_length_bytes ||
+        length > task.expected_length_bytes - offset)
+        return {};
+    return std::span(task.data_out.data() + offset, length);
+}
+
 void Connection::handle_data_out(const Pdu& pdu) {
     const Bhs& bhs = pdu.bhs;
     auto it = tasks_.find(bhs.itt());
@@ -164,7 +194,9 @@ void Connection::handle_data_out(const Pdu& pdu) {
     // error) or aborted: drop it. So is data arriving after the command has all it needs.
     if (it == tasks_.end() || it->second->running || it->second->aborted) return;
     ScsiTask& task = *it->second;
-    const auto length = static_cast<std::uint32_t>(pdu.data.size());
+    // Placed data is in the task's buffer already, where data_out_placement found it belongs.
+    const bool placed = pdu.placed_bytes > 0;
+    const auto length = placed ? pdu.placed_bytes : static_cast<std::uint32_t>(pdu.data.size());
     const std::uint32_t offset = bhs.buffer_offset();
     if (!task.write || offset > task.expected_length_bytes ||
         length > task.expected_length_bytes - offset)
@@ -177,7 +209,7 @@ void Connection::handle_data_out(const Pdu& pdu) {
         if (task.unsolicited_done || offset != task.unsolicited_next_offset ||
             bhs.data_sn() != task.unsolicited_next_data_sn || offset + length > limit)
             return fail_data_phase(task);
-        std::copy(pdu.data.begin(), pdu.data.end(), task.data_out.begin() + offset);
+        if (!placed) std::copy(pdu.data.begin(), pdu.data.end(), task.data_out.begin() + offset);
         task.received_bytes += length;
         task.unsolicited_next_offset += length;
         ++task.unsolicited_next_data_sn;
@@ -194,7 +226,7 @@ void Connection::handle_data_out(const Pdu& pdu) {
             bhs.data_sn() != r2t->next_data_sn ||
             length > r2t->length_bytes - r2t->received_bytes)
             return fail_data_phase(task);
-        std::copy(pdu.data.begin(), pdu.data.end(), task.data_out.begin() + offset);
+        if (!placed) std::copy(pdu.data.begin(), pdu.data.end(), task.data_out.begin() + offset);
         task.received_bytes += length;
         r2t->received_bytes += length;
         ++r2t->next_data_sn;

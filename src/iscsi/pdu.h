@@ -200,6 +200,9 @@ struct Pdu {
     Bhs bhs;
     std::vector<std::uint8_t> ahs;
     std::vector<std::uint8_t> data;
+    // A data segment the reader wrote straight into a caller's buffer (PduReader::Placement)
+    // instead of `data`: its length.
+    std::uint32_t placed_bytes = 0;
 };
 
 // A target response with its opcode, the F bit and the initiator task tag set: the part every

@@ -45,6 +45,16 @@ std::expected<std::size_t, FramingError> PduReader::feed(std::span<const std::ui
     if (state_ == State::bhs && filled_ == 0) buf_.assign(kBhsBytes, 0);
 
     while (state_ != State::complete) {
+        if (state_ == State::placed) {
+            const std::size_t n = std::min(bytes.size() - used, placed_.size() - placed_filled_);
+            std::copy_n(bytes.begin() + static_cast<std::ptrdiff_t>(used), n,
+                        placed_.begin() + static_cast<std::ptrdiff_t>(placed_filled_));
+            placed_filled_ += n;
+            used += n;
+            if (placed_filled_ < placed_.size()) break;  // out of input
+            if (auto ok = after_placed(); !ok) return fail(ok.error());
+            continue;
+        }
         const std::size_t need = buf_.size();
         if (filled_ < need) {
             used += fill(bytes.subspan(used), need);
@@ -55,6 +65,7 @@ std::expected<std::size_t, FramingError> PduReader::feed(std::span<const std::ui
             case State::bhs: ok = on_bhs(); break;
             case State::ahs_and_header_digest: ok = on_header_end(); break;
             case State::data: ok = on_data_end(); break;
+            case State::placed:
             case State::complete:
             case State::broken: ITD_CHECK(false && "unreachable"); break;
         }
@@ -101,8 +112,20 @@ void PduReader::start_data() {
     // RFC 7143 11.1: the data segment is padded to 4 bytes; the data digest (present only
     // when there is a data segment) covers data and padding.
     const bool digest = limits_.data_digest && data_bytes_ > 0;
-    const std::size_t section = padded(data_bytes_) + (digest ? kDigestBytes : 0);
     filled_ = 0;
+    placed_ = {};
+    placed_filled_ = 0;
+    if (data_bytes_ > 0 && placement_) {
+        placed_ = placement_(pdu_.bhs);
+        ITD_CHECK(placed_.empty() || placed_.size() == data_bytes_);
+        if (!placed_.empty()) {
+            // The data goes to its buffer; buf_ then collects only padding and digest.
+            buf_.assign(padded(data_bytes_) - data_bytes_ + (digest ? kDigestBytes : 0), 0);
+            state_ = State::placed;
+            return;
+        }
+    }
+    const std::size_t section = padded(data_bytes_) + (digest ? kDigestBytes : 0);
     if (section == 0) {
         buf_.clear();
         state_ = State::complete;
@@ -112,7 +135,46 @@ void PduReader::start_data() {
     state_ = State::data;
 }
 
+std::expected<void, FramingError> PduReader::after_placed() {
+    state_ = State::data;
+    return buf_.empty() ? on_data_end() : std::expected<void, FramingError>{};
+}
+
+std::span<std::uint8_t> PduReader::placement_window() const {
+    if (state_ != State::placed) return {};
+    return placed_.subspan(placed_filled_);
+}
+
+std::expected<void, FramingError> PduReader::placed(std::size_t n) {
+    ITD_CHECK(state_ == State::placed && n <= placed_.size() - placed_filled_);
+    placed_filled_ += n;
+    last_feed_bytes_ = 0;
+    if (placed_filled_ < placed_.size()) return {};
+    auto ok = after_placed();
+    if (!ok) {
+        state_ = State::bhs;  // only a data digest error can happen here: the stream is in step
+        buf_.clear();
+        filled_ = 0;
+    }
+    return ok;
+}
+
 std::expected<void, FramingError> PduReader::on_data_end() {
+    if (!placed_.empty()) {
+        if (limits_.data_digest) {
+            const std::size_t pad = padded(data_bytes_) - data_bytes_;
+            Crc32c crc;
+            crc.update(placed_);
+            crc.update(std::span(buf_.data(), pad));
+            if (crc.value() != load_digest(buf_.data() + pad))
+                return std::unexpected(FramingError::data_digest_mismatch);
+        }
+        pdu_.placed_bytes = data_bytes_;
+        placed_ = {};
+        buf_.clear();
+        state_ = State::complete;
+        return {};
+    }
     if (limits_.data_digest && data_bytes_ > 0) {
         const std::size_t covered = padded(data_bytes_);
         const std::uint32_t want = load_digest(buf_.data() + covered);

@@ -6,8 +6,13 @@
 // split of the stream, down to one byte at a time.
 //
 //   [bhs] --48 bytes--> [ahs + header digest] --digest ok, length within limit--> [data]
-//     ^                                                                             |
+//     ^                                           \--placement given--> [placed] --> |
 //     +---------------- take() / data digest error (PDU dropped) <-- data+pad+digest
+//
+// A placement callback may name, from the header, the buffer the data segment belongs in
+// (write data of a known command): the data then goes there straight from the input, or from
+// the socket itself through placement_window(), and the PDU arrives with placed_bytes set and
+// an empty data vector. Padding and digest are still read and checked here.
 //
 // The header is validated before any payload memory is reserved (STYLE.md #5): the AHS is at
 // most 255 words (1020 bytes) by the width of its field, and DataSegmentLength is checked
@@ -16,6 +21,7 @@
 
 #include <cstdint>
 #include <expected>
+#include <functional>
 #include <span>
 #include <vector>
 
@@ -46,6 +52,12 @@ public:
         bool data_digest = false;
     };
 
+    // Returns the buffer for the data segment of the PDU with this header, or an empty span
+    // to have it collected into Pdu::data. A non-empty span must be exactly
+    // DataSegmentLength bytes and stay valid until the PDU has been taken.
+    using Placement = std::function<std::span<std::uint8_t>(const Bhs&)>;
+    void set_placement(Placement placement) { placement_ = std::move(placement); }
+
     void set_limits(const Limits& limits) { limits_ = limits; }
     const Limits& limits() const { return limits_; }
 
@@ -57,6 +69,11 @@ public:
     [[nodiscard]] std::expected<std::size_t, FramingError> feed(std::span<const std::uint8_t> bytes);
 
     bool has_pdu() const { return state_ == State::complete; }
+
+    // While a placed data segment is being read: the part of its buffer still to fill, for
+    // the caller to read into directly; then placed(n) says how many bytes it put there.
+    std::span<std::uint8_t> placement_window() const;
+    [[nodiscard]] std::expected<void, FramingError> placed(std::size_t n);
     Pdu take();
 
     // The header of the PDU being read, or of the last PDU read or dropped (for a Reject).
@@ -67,7 +84,7 @@ public:
     bool idle() const { return state_ == State::bhs && filled_ == 0; }
 
 private:
-    enum class State : std::uint8_t { bhs, ahs_and_header_digest, data, complete, broken };
+    enum class State : std::uint8_t { bhs, ahs_and_header_digest, placed, data, complete, broken };
 
     // Copies up to `need` bytes into buf_, returns how many bytes it took.
     std::size_t fill(std::span<const std::uint8_t> bytes, std::size_t need);
@@ -75,6 +92,7 @@ private:
     std::expected<void, FramingError> on_header_end();
     std::expected<void, FramingError> on_data_end();
     void start_data();
+    std::expected<void, FramingError> after_placed();  // the placed part is full
 
     Limits limits_;
     State state_ = State::bhs;
@@ -83,6 +101,9 @@ private:
     std::uint32_t data_bytes_ = 0;   // DataSegmentLength of the current PDU
     Pdu pdu_;
     std::size_t last_feed_bytes_ = 0;
+    Placement placement_;
+    std::span<std::uint8_t> placed_;  // the placement buffer of the current PDU
+    std::size_t placed_filled_ = 0;
 };
 
 }  // namespace itd::iscsi

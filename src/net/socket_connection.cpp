@@ -11,6 +11,9 @@ namespace asio = boost::asio;
 
 namespace {
 constexpr std::size_t kReadBufferBytes = 256 * 1024;
+// A Data-Out data segment with at least this much still to come is read straight into its
+// command's buffer; a smaller rest comes through the read buffer with whatever follows it.
+constexpr std::size_t kMinInPlaceReadBytes = 16 * 1024;
 // Above this much unsent output we stop reading until the client catches up.
 constexpr std::size_t kMaxQueuedOutputBytes = 32u << 20;
 constexpr auto kLoginTimeout = std::chrono::seconds(30);
@@ -87,6 +90,22 @@ void SocketConnection::read_more() {
     if (reading_ || socket_closed_ || connection_.closing()) return;
     if (queued_bytes_ > kMaxQueuedOutputBytes) return;  // resumed by pump()
     reading_ = true;
+    if (auto window = connection_.receive_window(); window.size() >= kMinInPlaceReadBytes) {
+        socket_.async_read_some(
+            asio::buffer(window.data(), window.size()),
+            [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+                self->reading_ = false;
+                if (ec) {
+                    self->connection_.close();
+                    self->close_now();
+                    return;
+                }
+                self->connection_.received_in_place(n);
+                self->pump();
+                self->read_more();
+            });
+        return;
+    }
     socket_.async_read_some(
         asio::buffer(read_buffer_),
         [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {

@@ -59,6 +59,29 @@ struct Harness : CommandRunner {
         complete_all();
     }
 
+    // Feeds bytes as the socket does when it reads write data straight into the command's
+    // buffer: a header at a time through receive(), and data segments into receive_window()
+    // in two reads each. Counts the bytes that went in place.
+    std::size_t in_place_bytes = 0;
+    void feed_in_place(const std::vector<std::uint8_t>& bytes) {
+        std::size_t pos = 0;
+        while (pos < bytes.size()) {
+            auto window = conn->receive_window();
+            if (!window.empty()) {
+                const std::size_t n = std::min(bytes.size() - pos, (window.size() + 1) / 2);
+                std::copy_n(bytes.begin() + static_cast<std::ptrdiff_t>(pos), n, window.begin());
+                conn->received_in_place(n);
+                in_place_bytes += n;
+                pos += n;
+                continue;
+            }
+            const std::size_t n = std::min<std::size_t>(kBhsBytes, bytes.size() - pos);
+            conn->receive(std::span(bytes.data() + pos, n));
+            pos += n;
+        }
+        complete_all();
+    }
+
     // Every whole PDU the connection has sent since the last call (no digests).
     std::vector<Pdu> sent() {
         for (auto& chunk : conn->take_output()) {

@@ -111,6 +111,61 @@ TEST(Connection, WriteUnderR2tThenReadBackAcrossSegments) {
     EXPECT_EQ(read_blocks(h, 11, 8, blocks, 8192), payload);
 }
 
+// The same bursts with the data segments read straight into the command's buffer, as the
+// socket does for large Data-Out (receive_window / received_in_place).
+TEST(Connection, WriteDataReadInPlace) {
+    Harness h;
+    LoginOptions o;
+    o.immediate_data = "No";
+    o.max_burst = "16384";
+    login(h, o);
+    clear_unit_attention(h);
+
+    const std::uint16_t blocks = 100;
+    auto payload = random_bytes(blocks * 512u, 2);
+    h.feed(wire(scsi_command(h, 10, rw10(kWrite10, 8, blocks), flag::write, blocks * 512u)));
+    std::uint32_t offset = 0;
+    for (int burst = 0; burst < 10 && offset < payload.size(); ++burst) {
+        auto out = h.sent();
+        ASSERT_EQ(out.size(), 1u);
+        ASSERT_EQ(out[0].bhs.opcode(), Opcode::r2t);
+        const std::uint32_t length = out[0].bhs.desired_data_transfer_length();
+        std::uint32_t sn = 0;
+        for (std::uint32_t done = 0; done < length;) {
+            const std::uint32_t n = std::min(8192u, length - done);
+            std::vector<std::uint8_t> chunk(payload.begin() + offset + done,
+                                            payload.begin() + offset + done + n);
+            h.feed_in_place(
+                wire(data_out(10, out[0].bhs.ttt(), sn++, offset + done, done + n == length), chunk));
+            done += n;
+        }
+        offset += length;
+    }
+    auto out = h.sent();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].bhs.opcode(), Opcode::scsi_response);
+    EXPECT_EQ(out[0].bhs.byte3(), 0x00);
+    EXPECT_EQ(h.in_place_bytes, payload.size());
+    EXPECT_EQ(read_blocks(h, 11, 8, blocks, 8192), payload);
+
+    // Data-Out out of order (wrong offset) is not placed: it takes the checked path and fails
+    // the command with a data phase error, and the block keeps the data written above.
+    h.feed(wire(scsi_command(h, 12, rw10(kWrite10, 8, 1), flag::write, 512)));
+    out = h.sent();
+    ASSERT_EQ(out.size(), 1u);
+    ASSERT_EQ(out[0].bhs.opcode(), Opcode::r2t);
+    const std::size_t before = h.in_place_bytes;
+    h.feed_in_place(wire(data_out(12, out[0].bhs.ttt(), 0, 256, true),
+                         std::vector<std::uint8_t>(256, 0xee)));
+    EXPECT_EQ(h.in_place_bytes, before);
+    out = h.sent();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].bhs.opcode(), Opcode::scsi_response);
+    EXPECT_EQ(out[0].bhs.byte3(), 0x02);  // CHECK CONDITION
+    auto first = std::vector<std::uint8_t>(payload.begin(), payload.begin() + 512);
+    EXPECT_EQ(read_blocks(h, 13, 8, 1, 8192), first);
+}
+
 // Immediate data plus unsolicited Data-Out (InitialR2T=No) up to FirstBurstLength, then R2T.
 TEST(Connection, WriteWithImmediateAndUnsolicitedData) {
     Harness h;

@@ -273,3 +273,106 @@ TEST(SerializeBorrowed, KeepsItsBufferAlive) {
 
 }  // namespace
 }  // namespace itd::iscsi
+
+namespace itd::iscsi {
+namespace {
+
+// A reader that places every data segment of opcode SCSI Command into `target`.
+struct PlacingReader {
+    PduReader reader;
+    std::vector<std::uint8_t> target;
+    int placements = 0;
+    PlacingReader(bool hd, bool dd) {
+        reader.set_limits({.max_data_segment_bytes = 1 << 20, .header_digest = hd, .data_digest = dd});
+        reader.set_placement([this](const Bhs& bhs) -> std::span<std::uint8_t> {
+            ++placements;
+            target.assign(bhs.data_segment_length(), 0);
+            return target;
+        });
+    }
+};
+
+TEST(PduReaderPlacement, DataGoesToThePlacementBuffer) {
+    for (std::size_t n : {1, 2, 3, 4, 5, 4096, 4099}) {
+        for (bool hd : {false, true}) {
+            for (bool dd : {false, true}) {
+                for (std::size_t chunk : {1, 3, 64, 100000}) {
+                    PlacingReader p(hd, dd);
+                    const Pdu want = sample_pdu(n);
+                    auto wire = serialize(want, hd, dd);
+                    auto next = serialize(sample_pdu(0), hd, dd);  // a PDU after it
+                    wire.insert(wire.end(), next.begin(), next.end());
+                    auto got = read_all(p.reader, wire, chunk);
+                    ASSERT_EQ(got.size(), 2u) << n << " " << hd << dd << " chunk " << chunk;
+                    EXPECT_TRUE(got[0].data.empty());
+                    EXPECT_EQ(got[0].placed_bytes, n);
+                    EXPECT_EQ(p.target, want.data);
+                    EXPECT_EQ(got[1].placed_bytes, 0u);
+                    EXPECT_EQ(p.placements, 1);  // the empty segment asks for no placement
+                }
+            }
+        }
+    }
+}
+
+TEST(PduReaderPlacement, DataDigestErrorDropsThePduAndKeepsTheStream) {
+    PlacingReader p(false, true);
+    auto wire = serialize(sample_pdu(10), false, true);
+    wire.back() ^= 1;  // the data digest
+    auto next = serialize(sample_pdu(0), false, true);
+    wire.insert(wire.end(), next.begin(), next.end());
+    auto n = p.reader.feed(wire);
+    ASSERT_FALSE(n.has_value());
+    EXPECT_EQ(n.error(), FramingError::data_digest_mismatch);
+    const std::size_t used = p.reader.last_feed_bytes();
+    EXPECT_EQ(used, wire.size() - next.size());
+    auto rest = std::span<const std::uint8_t>(wire).subspan(used);
+    auto got = read_all(p.reader, rest, 7);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0].bhs.data_segment_length(), 0u);
+}
+
+TEST(PduReaderPlacement, TheCallerCanFillTheWindowItself) {
+    for (bool dd : {false, true}) {
+        PlacingReader p(false, dd);
+        const Pdu want = sample_pdu(4099);  // one byte of padding
+        const auto wire = serialize(want, false, dd);
+        auto n = p.reader.feed(std::span(wire).first(kBhsBytes + 5));
+        ASSERT_TRUE(n.has_value());
+        EXPECT_EQ(*n, kBhsBytes + 5);
+        auto window = p.reader.placement_window();
+        ASSERT_EQ(window.size(), 4099u - 5);
+        // The socket reads in two parts straight into the window.
+        std::copy_n(wire.begin() + kBhsBytes + 5, 1000, window.begin());
+        ASSERT_TRUE(p.reader.placed(1000).has_value());
+        window = p.reader.placement_window();
+        ASSERT_EQ(window.size(), 4099u - 1005);
+        std::copy_n(wire.begin() + kBhsBytes + 1005, window.size(), window.begin());
+        ASSERT_TRUE(p.reader.placed(window.size()).has_value());
+        EXPECT_TRUE(p.reader.placement_window().empty());
+        EXPECT_FALSE(p.reader.has_pdu());  // padding (and digest) still to come
+        auto trailer = std::span(wire).subspan(kBhsBytes + 4099);
+        auto used = p.reader.feed(trailer);
+        ASSERT_TRUE(used.has_value());
+        EXPECT_EQ(*used, trailer.size());
+        ASSERT_TRUE(p.reader.has_pdu());
+        EXPECT_EQ(p.reader.take().placed_bytes, 4099u);
+        EXPECT_EQ(p.target, want.data);
+    }
+}
+
+TEST(PduReaderPlacement, AWindowFilledToTheEndCompletesAPduWithoutTrailer) {
+    PlacingReader p(false, false);
+    const Pdu want = sample_pdu(4096);  // no padding, no digest
+    const auto wire = serialize(want, false, false);
+    ASSERT_TRUE(p.reader.feed(std::span(wire).first(kBhsBytes)).has_value());
+    auto window = p.reader.placement_window();
+    ASSERT_EQ(window.size(), 4096u);
+    std::copy_n(wire.begin() + kBhsBytes, 4096, window.begin());
+    ASSERT_TRUE(p.reader.placed(4096).has_value());
+    ASSERT_TRUE(p.reader.has_pdu());
+    EXPECT_EQ(p.target, want.data);
+}
+
+}  // namespace
+}  // namespace itd::iscsi
