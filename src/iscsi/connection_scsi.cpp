@@ -111,7 +111,9 @@ bool Connection::create_task(const Pdu& pdu) {
     }
     buffered_bytes_ += task->expected_length_bytes;
     if (task->write) task->data_out.resize(task->expected_length_bytes);
-    if (task->read) task->data_in.resize(task->expected_length_bytes);
+    if (task->read && task->expected_length_bytes > 0) {
+        task->data_in = std::make_shared_for_overwrite<std::uint8_t[]>(task->expected_length_bytes);
+    }
     std::copy(pdu.data.begin(), pdu.data.end(), task->data_out.begin());
     task->received_bytes = immediate_bytes;
     task->unsolicited_next_offset = immediate_bytes;
@@ -272,7 +274,8 @@ void Connection::maybe_run(ScsiTask& task) {
     command.cdb = task.cdb;
     command.attribute = task.attribute;
     command.data_out = task.data_out;
-    command.data_in = task.data_in;
+    if (task.read) command.data_in = std::span(task.data_in.get(), task.expected_length_bytes);
+    command.accepts_data_in_view = true;
     command.abort = task.abort.get_token();
     runner_.run(*target_->scsi, task.itt, command);
 }
@@ -300,7 +303,8 @@ void Connection::on_scsi_done(std::uint32_t itt, const scsi::CommandResult& resu
 }
 
 void Connection::send_read_data_and_status(ScsiTask& task, const scsi::CommandResult& result) {
-    ITD_CHECK(result.data_in_bytes <= task.data_in.size());
+    ITD_CHECK(result.data_in_bytes <= (task.read ? task.expected_length_bytes : 0));
+    ITD_CHECK(result.data_in_view.empty() || result.data_in_view.size() == result.data_in_bytes);
     // Residuals (RFC 7143 11.4.5): what the CDB asked to move against what the initiator
     // expected to move.
     const std::uint64_t wanted = result.transfer_bytes;
@@ -318,9 +322,17 @@ void Connection::send_read_data_and_status(ScsiTask& task, const scsi::CommandRe
 
     std::uint32_t data_sn = 0;
     const std::uint32_t total = result.data_in_bytes;
-    // The Data-In PDUs borrow the task's buffer; it lives on with them after the task ends.
-    std::shared_ptr<const std::vector<std::uint8_t>> data_owner;
-    if (total > 0) data_owner = std::make_shared<std::vector<std::uint8_t>>(std::move(task.data_in));
+    // The Data-In PDUs borrow the read data (the task's buffer, or a memory volume's mapping);
+    // its owner lives on with them after the task ends.
+    const std::uint8_t* data = nullptr;
+    std::shared_ptr<const void> data_owner;
+    if (total > 0 && !result.data_in_view.empty()) {
+        data = result.data_in_view.data();
+        data_owner = result.data_in_owner;
+    } else if (total > 0) {
+        data = task.data_in.get();
+        data_owner = std::move(task.data_in);
+    }
     const std::uint32_t segment = params_.initiator_max_recv_data_segment_bytes;
     std::uint32_t burst_used = 0;
     for (std::uint32_t offset = 0; offset < total;) {
@@ -350,7 +362,7 @@ void Connection::send_read_data_and_status(ScsiTask& task, const scsi::CommandRe
             pdu.bhs.set_max_cmd_sn(max_cmd_sn());
         }
         pdu.bhs.set_flags(flags);
-        send_borrowed(pdu, std::span(data_owner->data() + offset, length), data_owner);
+        send_borrowed(pdu, std::span(data + offset, length), data_owner);
         offset += length;
     }
     if (total > 0 && status_in_data) return;

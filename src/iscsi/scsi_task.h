@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <stop_token>
 #include <vector>
 
@@ -32,7 +33,9 @@ struct ScsiTask {
     std::uint32_t expected_length_bytes = 0;  // EDTL
 
     std::vector<std::uint8_t> data_out;  // EDTL bytes when write
-    std::vector<std::uint8_t> data_in;   // EDTL bytes when read
+    // EDTL bytes when read, not zeroed (the SCSI core writes what it reports); shared because
+    // the Data-In PDUs borrow it and may outlive the task.
+    std::shared_ptr<std::uint8_t[]> data_in;
 
     // Write data bookkeeping. The unsolicited part is immediate data plus the unsolicited
     // Data-Out sequence; its end is known once a PDU with the F bit closes it.

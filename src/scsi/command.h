@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <stop_token>
@@ -47,8 +48,12 @@ struct Command {
     // The write data the initiator sent: exactly its expected data transfer length (which may
     // differ from what the CDB asks for; the handler decides what that means).
     std::span<const std::uint8_t> data_out;
-    // Room for read data: its size is the initiator's expected data transfer length.
+    // Room for read data: its size is the initiator's expected data transfer length. Its
+    // contents start undefined; a command writes the bytes it reports in data_in_bytes.
     std::span<std::uint8_t> data_in;
+    // The transport can send read data from memory it does not own (CommandResult::
+    // data_in_view) instead of data_in, holding CommandResult::data_in_owner until it is sent.
+    bool accepts_data_in_view = false;
     // Requested when the transport aborts the command (a task management function, SAM-5 7).
     // done still runs exactly once, and its answer is dropped; a handler whose work outlives
     // its command (SANITIZE, which goes on after the abort) answers as soon as this is asked.
@@ -62,8 +67,13 @@ struct CommandResult {
     Status status = Status::good;
     std::uint8_t sense_bytes = 0;  // valid bytes in sense
     std::array<std::uint8_t, kMaxSenseBytes> sense{};
-    // Bytes written into Command::data_in (never more than its size).
+    // Bytes written into Command::data_in (never more than its size), or, when data_in_view
+    // is not empty, the size of data_in_view.
     std::uint32_t data_in_bytes = 0;
+    // Read data sent from where it lies (a memory volume's mapping) instead of data_in, only
+    // when the Command accepts_data_in_view; data_in_owner keeps it mapped.
+    std::span<const std::uint8_t> data_in_view;
+    std::shared_ptr<const void> data_in_owner;
     // Bytes the CDB itself asks to transfer, in whichever direction (for a READ: blocks times
     // block size; for INQUIRY: the allocation length). The transport compares this with the
     // expected data transfer length to report residual overflow or underflow.

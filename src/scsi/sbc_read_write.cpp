@@ -51,6 +51,16 @@ SenseReason handle_read(TaskPtr& task) {
     // Nothing to move: zero blocks, or an EDTL of zero (residual overflow, still GOOD).
     if (bytes == 0 || t.data_in.empty()) return SenseReason::none;
 
+    volume::Volume& vol = t.lu->volume();
+    if (t.accepts_data_in_view && t.data_in.size() >= bytes) {
+        // A memory volume: the transport sends the blocks from the volume's own memory.
+        if (auto view = vol.memory_view(offset, bytes); view.size() == bytes) {
+            t.result.data_in_view = view;
+            t.result.data_in_owner = t.lu->config().volume;
+            t.result.data_in_bytes = static_cast<std::uint32_t>(bytes);
+            return SenseReason::none;
+        }
+    }
     std::span<std::uint8_t> target;
     if (t.data_in.size() >= bytes) {
         target = t.data_in.first(bytes);
@@ -60,7 +70,6 @@ SenseReason handle_read(TaskPtr& task) {
         t.bounce.resize(need);
         target = t.bounce;
     }
-    volume::Volume& vol = t.lu->volume();
     vol.read(offset, target, [task = std::move(task)](itd::Status st) mutable {
         Task& done_task = *task;
         if (!st) {

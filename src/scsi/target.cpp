@@ -18,9 +18,11 @@ void finish(TaskPtr task, SenseReason reason) {
     if (reason != SenseReason::none) {
         // No data goes with CHECK CONDITION status (the sense data says what happened).
         task->result.data_in_bytes = 0;
+        task->result.data_in_view = {};
+        task->result.data_in_owner.reset();
     }
     CommandDone done = std::move(task->done);
-    CommandResult result = task->result;
+    CommandResult result = std::move(task->result);
     task.reset();  // release buffers before the transport sees the answer
     done(result);
 }
@@ -242,6 +244,7 @@ void Target::execute(const Command& cmd, CommandDone done) {
     task->done = std::move(done);
     task->data_out = cmd.data_out;
     task->data_in = cmd.data_in;
+    task->accepts_data_in_view = cmd.accepts_data_in_view;
     task->abort = cmd.abort;
     // CDBs longer than 16 bytes (32-byte variable length CDBs via an extended-CDB AHS) have
     // opcode 7Fh, which the table does not list; the first 16 bytes are enough to say so.

@@ -35,6 +35,7 @@ struct Task {
     std::span<const std::uint8_t> data_out;
     std::span<std::uint8_t> data_in;
     std::stop_token abort;  // Command::abort
+    bool accepts_data_in_view = false;  // Command::accepts_data_in_view
 
     SenseDetail detail;
     CommandResult result;

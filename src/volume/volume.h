@@ -52,6 +52,14 @@ public:
     virtual void read(std::uint64_t offset_bytes, std::span<std::uint8_t> out,
                       Completion done) = 0;
 
+    // The range's bytes in memory that stays mapped for as long as the volume exists, for a
+    // reader that sends them without copying them out first; empty when the backend keeps no
+    // such memory (the default), and then read() is the way. The bytes may change under the
+    // reader if a write to the same range runs at the same time, as with read().
+    virtual std::span<const std::uint8_t> memory_view(std::uint64_t /*offset_bytes*/,
+                                                      std::uint64_t /*length_bytes*/) const {
+        return {};
+    }
     // Writes in at offset_bytes. Without fua the data may sit in a volatile cache until the
     // next flush.
     virtual void write(std::uint64_t offset_bytes, std::span<const std::uint8_t> in,

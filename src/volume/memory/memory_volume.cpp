@@ -77,6 +77,12 @@ void MemoryVolume::read(std::uint64_t offset_bytes, std::span<std::uint8_t> out,
     done(Status{});
 }
 
+std::span<const std::uint8_t> MemoryVolume::memory_view(std::uint64_t offset_bytes,
+                                                        std::uint64_t length_bytes) const {
+    check_range(offset_bytes, length_bytes);
+    return {base_ + offset_bytes, length_bytes};
+}
+
 void MemoryVolume::write(std::uint64_t offset_bytes, std::span<const std::uint8_t> in,
                          WriteFlags, Completion done) {
     check_range(offset_bytes, in.size());

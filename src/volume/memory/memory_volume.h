@@ -22,6 +22,9 @@ public:
 
     Geometry geometry() const override { return geometry_; }
     void read(std::uint64_t offset_bytes, std::span<std::uint8_t> out, Completion done) override;
+    // The mapping itself: memory volumes send read data without a copy.
+    std::span<const std::uint8_t> memory_view(std::uint64_t offset_bytes,
+                                              std::uint64_t length_bytes) const override;
     void write(std::uint64_t offset_bytes, std::span<const std::uint8_t> in, WriteFlags flags,
                Completion done) override;
     void flush(Completion done) override;

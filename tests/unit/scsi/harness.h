@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdint>
 #include <initializer_list>
@@ -22,7 +23,8 @@ namespace itd::scsi::testing {
 
 struct Reply {
     CommandResult result;
-    std::vector<std::uint8_t> data;  // data_in, cut to data_in_bytes
+    std::vector<std::uint8_t> data;  // data_in cut to data_in_bytes, or data_in_view
+    bool untouched_data_in = false;  // a view came back and data_in was left as it was
     int calls = 0;
 
     std::uint8_t key() const { return result.sense[2] & 0x0f; }
@@ -100,6 +102,7 @@ public:
         cmd.cdb = cdb;
         cmd.data_out = data_out;
         cmd.data_in = data_in;
+        cmd.accepts_data_in_view = accept_views;
         std::mutex m;
         std::condition_variable cv;
         Reply reply;
@@ -112,10 +115,21 @@ public:
         std::unique_lock lock(m);
         cv.wait(lock, [&] { return reply.calls > 0; });
         EXPECT_LE(reply.result.data_in_bytes, data_in.size());
-        reply.data.assign(data_in.begin(), data_in.begin() + reply.result.data_in_bytes);
+        if (!reply.result.data_in_view.empty()) {
+            EXPECT_TRUE(accept_views);
+            EXPECT_EQ(reply.result.data_in_view.size(), reply.result.data_in_bytes);
+            EXPECT_NE(reply.result.data_in_owner, nullptr);
+            reply.data.assign(reply.result.data_in_view.begin(), reply.result.data_in_view.end());
+            reply.untouched_data_in =
+                std::all_of(data_in.begin(), data_in.end(), [](auto b) { return b == 0xee; });
+        } else {
+            reply.data.assign(data_in.begin(), data_in.begin() + reply.result.data_in_bytes);
+        }
         return reply;
     }
 
+    // Commands say they accept read data as a view (Command::accepts_data_in_view).
+    bool accept_views = false;
     Target target;
     NexusId nexus = 0;
 };

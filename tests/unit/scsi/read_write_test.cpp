@@ -5,6 +5,7 @@
 #include <atomic>
 #include <thread>
 
+#include "gated_volume.h"
 #include "harness.h"
 
 namespace itd::scsi::testing {
@@ -306,6 +307,49 @@ TEST(ReportSupportedOpcodes, AllCommands) {
         }
     }
     EXPECT_TRUE(saw_rc16);
+}
+
+// A memory volume's reads go out from its own mapping when the transport accepts that; other
+// volumes, short buffers and failures take the copy path.
+TEST(ReadWrite, MemoryReadsComeAsViewsOfTheVolume) {
+    Harness h(kBlocks);
+    h.accept_views = true;
+    const auto a = pattern(512 * 4, 3);
+    ASSERT_TRUE(h.run_cdb(rw10(0x2a, 10, 4), 0, a).good());
+    Reply r = h.run_cdb(rw10(0x28, 10, 4), a.size());
+    ASSERT_TRUE(r.good());
+    EXPECT_FALSE(r.result.data_in_view.empty());
+    EXPECT_TRUE(r.untouched_data_in);
+    EXPECT_EQ(r.data, a);
+    // The view is the volume's memory: a later write shows through it.
+    const auto b = pattern(512 * 4, 7);
+    ASSERT_TRUE(h.run_cdb(rw10(0x2a, 10, 4), 0, b).good());
+    EXPECT_TRUE(std::equal(b.begin(), b.end(), r.result.data_in_view.begin()));
+
+    // EDTL shorter than the blocks asked for: copied through the bounce buffer.
+    Reply short_read = h.run_cdb(rw10(0x28, 10, 4), 512 * 2);
+    ASSERT_TRUE(short_read.good());
+    EXPECT_TRUE(short_read.result.data_in_view.empty());
+    EXPECT_EQ(short_read.data, std::vector<std::uint8_t>(b.begin(), b.begin() + 512 * 2));
+
+    // Out of range: CHECK CONDITION, no data and no view.
+    Reply bad = h.run_cdb(rw10(0x28, kBlocks - 1, 2), 1024);
+    EXPECT_TRUE(bad.is(SenseReason::lba_out_of_range));
+    EXPECT_TRUE(bad.result.data_in_view.empty());
+    EXPECT_EQ(bad.result.data_in_owner, nullptr);
+    EXPECT_EQ(bad.result.data_in_bytes, 0u);
+}
+
+TEST(ReadWrite, VolumesWithoutMemoryAreCopied) {
+    Harness h(kBlocks, 512, false, false,
+              std::make_shared<GatedVolume>(memory_volume(kBlocks)));
+    h.accept_views = true;
+    const auto a = pattern(512 * 2, 5);
+    ASSERT_TRUE(h.run_cdb(rw10(0x2a, 0, 2), 0, a).good());
+    Reply r = h.run_cdb(rw10(0x28, 0, 2), a.size());
+    ASSERT_TRUE(r.good());
+    EXPECT_TRUE(r.result.data_in_view.empty());
+    EXPECT_EQ(r.data, a);
 }
 
 TEST(Concurrency, ManyThreadsDisjointRanges) {
