@@ -52,8 +52,19 @@ Connection::~Connection() {
 
 bool Connection::has_running_commands() const { return running_ > 0; }
 
-std::deque<OutputChunk> Connection::take_output() {
-    return std::exchange(output_, {});
+void Connection::take_output(std::vector<OutputChunk>& into) {
+    if (into.empty()) {
+        std::swap(into, output_);  // the two vectors trade their room
+    } else {
+        std::move(output_.begin(), output_.end(), std::back_inserter(into));
+    }
+    output_.clear();
+}
+
+std::vector<OutputChunk> Connection::take_output() {
+    std::vector<OutputChunk> out;
+    take_output(out);
+    return out;
 }
 
 void Connection::close() { phase_ = Phase::closing; }

@@ -15,7 +15,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -62,7 +61,9 @@ public:
     // Serialized PDUs ready for the socket, in order, as gather lists (read data is borrowed
     // from the command's buffer, not copied).
     bool has_output() const { return !output_.empty(); }
-    std::deque<OutputChunk> take_output();
+    // Moves them to the end of into (which keeps its room: no allocation once warm).
+    void take_output(std::vector<OutputChunk>& into);
+    std::vector<OutputChunk> take_output();
 
     // True once the connection should close after its output has been sent.
     bool closing() const { return phase_ == Phase::closing; }
@@ -89,6 +90,7 @@ public:
     void set_peer_address(std::string address) { peer_address_ = std::move(address); }
 
 private:
+    using TaskMap = std::unordered_map<std::uint32_t, std::unique_ptr<ScsiTask>>;
     enum class Phase : std::uint8_t { login, full_feature, closing };
     // A non-immediate PDU waiting for its CmdSN. A rejected SCSI command still holds its slot
     // (valid = false) so that the window moves past it.
@@ -113,6 +115,10 @@ private:
     // SCSI (connection_scsi.cpp).
     bool create_task(const Pdu& pdu);      // false: rejected or answered at once
     void erase_task(std::uint32_t itt);    // releases its buffers from the budget
+    std::unique_ptr<ScsiTask> new_task();  // a spare one when there is one
+    void insert_task(std::unique_ptr<ScsiTask> task);
+    // Removes the task at it from tasks_, keeping it and its map node as spares.
+    TaskMap::iterator recycle_task(TaskMap::iterator it);
     void handle_data_out(const Pdu& pdu);
     // Where a Data-Out's data goes when the header shows it is in order for its command: the
     // command's buffer (the reader writes it there), else empty (collected, then checked).
@@ -160,7 +166,10 @@ private:
 
     // Non-immediate PDUs that arrived ahead of ExpCmdSN, waiting for their turn.
     std::vector<Queued> out_of_order_;
-    std::unordered_map<std::uint32_t, std::unique_ptr<ScsiTask>> tasks_;  // by ITT
+    TaskMap tasks_;  // by ITT
+    // Finished tasks and their map nodes, reused so that a command allocates nothing here.
+    std::vector<std::unique_ptr<ScsiTask>> spare_tasks_;
+    std::vector<TaskMap::node_type> spare_nodes_;
     std::size_t running_ = 0;  // commands handed to the runner and not yet done
     std::uint64_t buffered_bytes_ = 0;  // data buffers held by tasks_
     // A TMF waiting for aborted commands that were already running to finish.
@@ -172,7 +181,7 @@ private:
     const char* close_reason_ = nullptr;
     std::string local_address_;
     std::string peer_address_;
-    std::deque<OutputChunk> output_;
+    std::vector<OutputChunk> output_;
 };
 
 }  // namespace itd::iscsi

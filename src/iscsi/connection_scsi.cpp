@@ -21,6 +21,8 @@ constexpr std::uint32_t kMaxTransferBytes = 16u << 20;
 // TASK SET FULL (SAM-5 5.3.1) and the initiator retries; with the CmdSN window this bounds a
 // session's memory whatever the initiator sends.
 constexpr std::uint64_t kMaxBufferedBytes = 256u << 20;
+// A finished task kept for reuse keeps its write buffer's room up to this size.
+constexpr std::size_t kMaxKeptBufferBytes = 64u << 10;
 
 // RFC 7143 11.3.1: the task attribute in the low three bits of byte 1.
 scsi::TaskAttribute task_attribute(std::uint8_t flags) {
@@ -60,7 +62,7 @@ bool Connection::create_task(const Pdu& pdu) {
         send_reject(bhs, kRejectInvalidPduField);
         return false;
     }
-    auto task = std::make_unique<ScsiTask>();
+    auto task = new_task();
     task->itt = itt;
     task->cmd_sn = bhs.cmd_sn();
     task->lun_field = bhs.lun();
@@ -119,7 +121,7 @@ bool Connection::create_task(const Pdu& pdu) {
     task->unsolicited_next_offset = immediate_bytes;
     task->unsolicited_done = !unsolicited_follows;
     task->next_r2t_offset = immediate_bytes;
-    tasks_.emplace(itt, std::move(task));
+    insert_task(std::move(task));
     return true;
 }
 
@@ -260,7 +262,42 @@ void Connection::erase_task(std::uint32_t itt) {
     ITD_CHECK(it != tasks_.end());
     ITD_CHECK(buffered_bytes_ >= it->second->expected_length_bytes);
     buffered_bytes_ -= it->second->expected_length_bytes;
-    tasks_.erase(it);
+    recycle_task(it);
+}
+
+std::unique_ptr<ScsiTask> Connection::new_task() {
+    if (spare_tasks_.empty()) return std::make_unique<ScsiTask>();
+    auto task = std::move(spare_tasks_.back());
+    spare_tasks_.pop_back();
+    return task;
+}
+
+void Connection::insert_task(std::unique_ptr<ScsiTask> task) {
+    const std::uint32_t itt = task->itt;
+    if (spare_nodes_.empty()) {
+        tasks_.emplace(itt, std::move(task));
+        return;
+    }
+    TaskMap::node_type node = std::move(spare_nodes_.back());
+    spare_nodes_.pop_back();
+    node.key() = itt;
+    node.mapped() = std::move(task);
+    tasks_.insert(std::move(node));
+}
+
+Connection::TaskMap::iterator Connection::recycle_task(TaskMap::iterator it) {
+    auto next = std::next(it);
+    TaskMap::node_type node = tasks_.extract(it);
+    std::unique_ptr<ScsiTask> task = std::move(node.mapped());
+    // As many spares as commands the CmdSN window lets in at once; write buffers up to
+    // kMaxKeptBufferBytes each, so that spares hold a few MiB at most.
+    const std::size_t keep = portal_group_.cmd_window;
+    if (spare_tasks_.size() < keep) {
+        task->reset(kMaxKeptBufferBytes);
+        spare_tasks_.push_back(std::move(task));
+    }
+    if (spare_nodes_.size() < keep) spare_nodes_.push_back(std::move(node));
+    return next;
 }
 
 void Connection::maybe_run(ScsiTask& task) {
@@ -276,6 +313,7 @@ void Connection::maybe_run(ScsiTask& task) {
     command.data_out = task.data_out;
     if (task.read) command.data_in = std::span(task.data_in.get(), task.expected_length_bytes);
     command.accepts_data_in_view = true;
+    if (!task.abort.stop_possible()) task.abort = std::stop_source();
     command.abort = task.abort.get_token();
     runner_.run(*target_->scsi, task.itt, command);
 }

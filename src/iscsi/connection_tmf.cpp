@@ -48,7 +48,7 @@ std::vector<std::uint32_t> Connection::abort_tasks(std::uint32_t itt,
             ++it;
         } else {
             buffered_bytes_ -= task.expected_length_bytes;
-            it = tasks_.erase(it);
+            it = recycle_task(it);
         }
     }
     // Aborted commands still queued for their CmdSN keep their slot, but do nothing.

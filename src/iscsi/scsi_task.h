@@ -9,6 +9,7 @@
 #include <stop_token>
 #include <vector>
 
+#include "common/uninit_buffer.h"
 #include "scsi/command.h"
 
 namespace itd::iscsi {
@@ -32,7 +33,8 @@ struct ScsiTask {
     bool write = false;
     std::uint32_t expected_length_bytes = 0;  // EDTL
 
-    std::vector<std::uint8_t> data_out;  // EDTL bytes when write
+    // EDTL bytes when write, not zeroed: Data-Out fills it in order before the command runs.
+    UninitBytes data_out;
     // EDTL bytes when read, not zeroed (the SCSI core writes what it reports); shared because
     // the Data-In PDUs borrow it and may outlive the task.
     std::shared_ptr<std::uint8_t[]> data_in;
@@ -50,9 +52,31 @@ struct ScsiTask {
     bool delivered = false;  // its turn in CmdSN order has come
     bool running = false;    // handed to the SCSI core
     bool aborted = false;    // a TMF aborted it while running: drop its response
-    std::stop_source abort;  // requested with aborted, for the SCSI core (scsi::Command::abort)
+    // Requested with aborted, for the SCSI core (scsi::Command::abort); given its state when
+    // the command starts.
+    std::stop_source abort{std::nostopstate};
 
     bool has_all_data() const { return !write || received_bytes == expected_length_bytes; }
+
+    // Makes the task as new for another command, keeping what it can reuse without a heap
+    // allocation: the room in its CDB and R2T list, its write buffer's when no bigger than
+    // max_kept_bytes, and its stop state unless a stop was requested on it.
+    void reset(std::size_t max_kept_bytes) {
+        auto kept_cdb = std::move(cdb);
+        auto kept_data_out = std::move(data_out);
+        auto kept_r2ts = std::move(r2ts);
+        std::stop_source kept_abort = std::move(abort);
+        *this = ScsiTask{};
+        kept_cdb.clear();
+        cdb = std::move(kept_cdb);
+        if (kept_data_out.capacity() <= max_kept_bytes) {
+            kept_data_out.clear();
+            data_out = std::move(kept_data_out);
+        }
+        kept_r2ts.clear();
+        r2ts = std::move(kept_r2ts);
+        if (!kept_abort.stop_requested()) abort = std::move(kept_abort);
+    }
 };
 
 // A task management request answered once the commands it aborted have finished running.

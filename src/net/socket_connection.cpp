@@ -124,30 +124,25 @@ void SocketConnection::read_more() {
 
 void SocketConnection::pump() {
     if (socket_closed_) return;
-    while (connection_.has_output()) {
-        for (auto& chunk : connection_.take_output()) {
-            queued_bytes_ += chunk.size();
-            writing_.push_back(std::move(chunk));
-        }
-    }
-    if (!write_in_flight_ && !writing_.empty()) {
+    const std::size_t before = pending_.size();
+    connection_.take_output(pending_);
+    for (std::size_t i = before; i < pending_.size(); ++i) queued_bytes_ += pending_[i].size();
+    if (!write_in_flight_ && !pending_.empty()) {
         write_in_flight_ = true;
-        // One gather write for everything queued so far; the chunks (and the read buffers
-        // they borrow) live until it completes.
-        auto batch = std::make_shared<std::deque<iscsi::OutputChunk>>(std::move(writing_));
-        writing_.clear();
-        std::vector<asio::const_buffer> buffers;
-        buffers.reserve(batch->size() * 3);
-        for (const auto& c : *batch) {
-            buffers.emplace_back(asio::buffer(c.head));
-            if (!c.data.empty()) buffers.emplace_back(asio::buffer(c.data.data(), c.data.size()));
-            if (c.tail_bytes > 0) buffers.emplace_back(asio::buffer(c.tail.data(), c.tail_bytes));
+        // One gather write for everything queued so far.
+        std::swap(in_flight_, pending_);
+        gather_.clear();
+        for (const auto& c : in_flight_) {
+            gather_.emplace_back(c.head.data(), c.head.size());
+            if (!c.data.empty()) gather_.emplace_back(c.data.data(), c.data.size());
+            if (c.tail_bytes > 0) gather_.emplace_back(c.tail.data(), c.tail_bytes);
         }
-        asio::async_write(socket_, buffers,
-                          [self = shared_from_this(), batch](boost::system::error_code ec,
-                                                             std::size_t n) {
+        // A view of gather_, not a copy: asio keeps the buffer sequence it is given.
+        asio::async_write(socket_, std::span<const asio::const_buffer>(gather_),
+                          [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
                               self->write_in_flight_ = false;
                               self->queued_bytes_ -= n;
+                              self->in_flight_.clear();
                               if (ec) {
                                   self->connection_.close();
                                   self->close_now();

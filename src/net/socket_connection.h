@@ -9,7 +9,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <atomic>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -50,7 +49,12 @@ private:
     OnClosed on_closed_;
     std::atomic<int>& live_;
     std::vector<std::uint8_t> read_buffer_;
-    std::deque<iscsi::OutputChunk> writing_;  // output not yet handed to a write
+    // Output not yet handed to a write, and the output of the write in flight with its gather
+    // list (the chunks and the read buffers they borrow live until the write completes). They
+    // keep their room between writes.
+    std::vector<iscsi::OutputChunk> pending_;
+    std::vector<iscsi::OutputChunk> in_flight_;
+    std::vector<boost::asio::const_buffer> gather_;
     std::size_t queued_bytes_ = 0;
     bool reading_ = false;
     bool write_in_flight_ = false;
