@@ -115,6 +115,21 @@ bool read_capacity(Session& session, int lun, Capacity& out) {
     return false;
 }
 
+// The Block Limits VPD page's MAXIMUM TRANSFER LENGTH in blocks; 0 when there is none or the
+// page is not there (SBC-4 6.6.4: zero means no limit is reported).
+std::uint32_t max_transfer_blocks(Session& session, int lun) {
+    scsi_task* task =
+        iscsi_inquiry_sync(session.context(), lun, 1, SCSI_INQUIRY_PAGECODE_BLOCK_LIMITS, 255);
+    if (!task) return 0;
+    std::uint32_t blocks = 0;
+    if (task->status == SCSI_STATUS_GOOD) {
+        auto* bl = static_cast<scsi_inquiry_block_limits*>(scsi_datain_unmarshall(task));
+        if (bl) blocks = bl->max_xfer_len;
+    }
+    scsi_free_scsi_task(task);
+    return blocks;
+}
+
 int run(const Options& options) {
     std::vector<std::unique_ptr<Session>> sessions;
     for (unsigned i = 0; i < options.sessions; ++i)
@@ -146,6 +161,14 @@ int run(const Options& options) {
                      "be a multiple of the block size and at most the LUN's size\n",
                      options.bs_bytes, static_cast<unsigned long long>(cap.blocks),
                      cap.block_size_bytes);
+        return 2;
+    }
+    const std::uint32_t max_blocks = max_transfer_blocks(*sessions[0], lun);
+    if (max_blocks != 0 && options.bs_bytes / cap.block_size_bytes > max_blocks) {
+        std::fprintf(stderr,
+                     "itd_load: --bs %u is more than the target takes in one command (MAXIMUM "
+                     "TRANSFER LENGTH %u blocks of %u bytes)\n",
+                     options.bs_bytes, max_blocks, cap.block_size_bytes);
         return 2;
     }
     std::printf("itd_load: %s: LUN %d, %llu blocks of %u bytes (%.1f MiB); %u sessions logged in\n",

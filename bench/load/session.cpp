@@ -151,7 +151,8 @@ void Session::complete(Slot& slot, int status) {
         // These two mean the connection is gone (libiscsi cancels everything in flight when
         // it drops and may not reconnect); the other statuses are per command.
         if (!closing_ && (status == SCSI_STATUS_CANCELLED || status == SCSI_STATUS_ERROR))
-            fail(std::string("connection lost: ") + iscsi_get_error(ctx_));
+            fail("connection lost");
+        if (status == SCSI_STATUS_TIMEOUT) timed_out_ = true;
     }
     scsi_free_scsi_task(slot.task);
     slot.task = nullptr;
@@ -163,13 +164,17 @@ void Session::report(const Slot& slot, int status) {
     if (reported_ >= kMaxReportsPerSession) return;
     ++reported_;
     std::string why = status_name(status);
+    // libiscsi's error text is only fresh for its own errors: a cancelled or timed-out
+    // command leaves the previous text (often the login's unit attention) in place.
     if (status == SCSI_STATUS_CHECK_CONDITION && slot.task) {
         why += std::string(": ") + scsi_sense_key_str(slot.task->sense.key) + ", " +
                scsi_sense_ascq_str(slot.task->sense.ascq);
-    } else if (status == SCSI_STATUS_ERROR || status == SCSI_STATUS_TIMEOUT ||
-               status == SCSI_STATUS_CANCELLED) {
-        const char* err = iscsi_get_error(ctx_);
-        if (err && *err) why += std::string(" (") + err + ")";
+    } else if (status == SCSI_STATUS_TIMEOUT) {
+        why += " after " + std::to_string(options_.timeout_seconds) + " s";
+    } else if (status == SCSI_STATUS_CANCELLED) {
+        why += " (the connection broke)";
+    } else if (status == SCSI_STATUS_ERROR) {
+        why += std::string(" (") + iscsi_get_error(ctx_) + ")";
     }
     std::fprintf(stderr, "itd_load: session %u: %s(16) at LBA %llu: %s%s\n", index_,
                  slot.read ? "READ" : "WRITE", static_cast<unsigned long long>(slot.lba),
@@ -191,7 +196,8 @@ void Session::service(int revents) {
 
 void Session::close() {
     if (!ctx_) return;
-    if (!failed_ && in_flight_ == 0) {
+    // A target that let a command time out would likely let the logout time out too.
+    if (!failed_ && !timed_out_ && in_flight_ == 0) {
         iscsi_set_timeout(ctx_, kLogoutTimeoutSeconds);
         if (iscsi_logout_sync(ctx_) != 0)
             std::fprintf(stderr, "itd_load: session %u: logout failed: %s\n", index_,

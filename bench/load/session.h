@@ -106,7 +106,8 @@ class Session {
     unsigned in_flight_ = 0;
     bool failed_ = false;
     bool closing_ = false;
-    unsigned reported_ = 0;  // error messages printed (a few per session, not one per command)
+    bool timed_out_ = false;  // a command timed out: the target may not answer a logout either
+    unsigned reported_ = 0;   // error messages printed (a few per session, not one per command)
 };
 
 }  // namespace itd::load

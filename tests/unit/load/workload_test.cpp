@@ -79,7 +79,8 @@ TEST(Workload, SequentialSessionsSplitTheLunWithoutOverlap) {
 }
 
 TEST(Workload, MoreSessionsThanSlotsShareTheWholeLun) {
-    Workload w(params(false, 2 * 4096, 4096, 3, 8));
+    // Session 0 of 8 over 2 slots has an empty share (slots 2*0/8 to 2*1/8).
+    Workload w(params(false, 2 * 4096, 4096, 0, 8));
     EXPECT_EQ(w.begin_bytes(), 0u);
     EXPECT_EQ(w.end_bytes(), 2u * 4096);
     EXPECT_EQ(w.next_offset(), 0u);
