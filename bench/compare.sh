@@ -14,7 +14,8 @@
 # Clients: itd_load (ours, libiscsi's async API: IOPS, MiB/s and latency percentiles),
 # iscsi-perf (libiscsi-bin) and qemu-img bench (qemu-utils). Per target and workload it also
 # reads the target's CPU time from /proc (CPU seconds per GiB moved) and, at the end, its peak
-# RSS (VmHWM). Before the targets it measures the loopback TCP limit with iperf3 (one stream).
+# RSS (VmHWM). Before the targets it measures the loopback TCP limit with iperf3 (one stream,
+# 1 MiB writes).
 # Raw results go to --out (default /tmp/itd-bench-results.tsv).
 set -euo pipefail
 
@@ -31,7 +32,7 @@ while [ $# -gt 0 ]; do
     --seconds) seconds=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
-    -h | --help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "bench/compare.sh: unknown argument '$1' (see --help)"; exit 2 ;;
     esac
 done
@@ -101,11 +102,13 @@ iperf_port=$(free_port)
 iperf3 -s -1 -B 127.0.0.1 -p "$iperf_port" >"$work/iperf-server.log" 2>&1 &
 iperf_pid=$!
 wait_listen "$iperf_pid" "$iperf_port" || { echo "iperf3 did not start"; exit 1; }
-loopback_mibps=$(timeout 60 iperf3 -c 127.0.0.1 -p "$iperf_port" -t "$seconds" -f m 2>&1 |
+# 1 MiB writes, the size of the largest workload's transfers (iperf3's default 128 KiB writes
+# measure under half of what the stream carries here).
+loopback_mibps=$(timeout 60 iperf3 -c 127.0.0.1 -p "$iperf_port" -t "$seconds" -l 1M -f m 2>&1 |
     awk '/receiver/ { for (i = 1; i < NF; i++) if ($(i + 1) == "Mbits/sec") v = $i } END { printf "%.0f", v * 1e6 / 8 / 1048576 }')
 wait "$iperf_pid" 2>/dev/null || true
 iperf_pid=""
-echo "loopback TCP, one stream (iperf3 -t $seconds): $loopback_mibps MiB/s"
+echo "loopback TCP, one stream (iperf3 -l 1M -t $seconds): $loopback_mibps MiB/s"
 
 # --- the targets -------------------------------------------------------------------------------
 head -c "$size" /dev/urandom >"$shm/fill.img"
@@ -217,20 +220,21 @@ cpu_ticks() {  # PID -> utime + stime of the whole process, in clock ticks
     awk '{ print $14 + $15 }' "/proc/$1/stat"
 }
 
-run_one() {  # TARGET CLIENT ARGS -> "iops mibps p50 p99 p999"
+run_one() {  # TARGET CLIENT ARGS -> "iops mibps p50 p99 p999 active_seconds"
     local t=$1 client=$2 args=$3 line
     case $client in
     load)
         # shellcheck disable=SC2086
         line=$(timeout $((seconds + 60)) "$load" $args --seconds "$seconds" --ramp 1 "${url[$t]}" 2>"$work/load.err" | tail -1) ||
-            { echo "itd_load failed on $t ($args):" >&2; cat "$work/load.err" >&2; echo "0 0 0 0 0"; return; }
-        sed -E 's/.* iops=([0-9.]+) mibps=([0-9.]+) p50_us=([0-9.]+) p99_us=([0-9.]+) p999_us=([0-9.]+).*/\1 \2 \3 \4 \5/' <<<"$line"
+            { echo "itd_load failed on $t ($args):" >&2; cat "$work/load.err" >&2; echo "0 0 0 0 0 0"; return; }
+        # Active for the ramp (1 s) and the measured seconds.
+        sed -E "s/.* iops=([0-9.]+) mibps=([0-9.]+) p50_us=([0-9.]+) p99_us=([0-9.]+) p999_us=([0-9.]+).*/\\1 \\2 \\3 \\4 \\5 $((seconds + 1))/" <<<"$line"
         ;;
     perf)
         # shellcheck disable=SC2086
         timeout $((seconds + 60)) iscsi-perf $args -t "$seconds" "${url[$t]}" 2>&1 | tr '\r' '\n' |
             sed -nE 's/^ *iops average ([0-9]+) \(([0-9]+) MB\/s\).*/\1 \2/p' | tail -1 |
-            awk '{ printf "%s %.1f - - -\n", $1, $2 * 1e6 / 1048576 }'
+            awk -v s="$seconds" '{ printf "%s %.1f - - - %s\n", $1, $2 * 1e6 / 1048576, s }'
         ;;
     qbench)
         # A count that takes about --seconds on a fast target: 4K ~50k IOPS, 1M ~1 GiB/s.
@@ -241,7 +245,7 @@ run_one() {  # TARGET CLIENT ARGS -> "iops mibps p50 p99 p999"
         secs=$(timeout $((seconds * 10 + 60)) qemu-img bench -f raw -w -t none $args -c "$count" "${url[$t]}" 2>&1 |
             sed -nE 's/Run completed in ([0-9.]+) seconds./\1/p')
         awk -v s="${secs:-0}" -v n="$count" -v b="$(numfmt --from=iec "$bs")" \
-            'BEGIN { if (s > 0) printf "%.0f %.1f - - -\n", n / s, n * b / s / 1048576; else print "0 0 - - -" }'
+            'BEGIN { if (s > 0) printf "%.0f %.1f - - - %s\n", n / s, n * b / s / 1048576, s; else print "0 0 - - - 0" }'
         ;;
     esac
 }
@@ -257,15 +261,14 @@ for rep in $(seq 1 "$reps"); do
         for t in "${targets[@]}"; do
             kill -0 "${pid[$t]}" 2>/dev/null || { echo "$t (PID ${pid[$t]}) is gone"; exit 1; }
             before=$(cpu_ticks "${pid[$t]}")
-            start_ns=$(date +%s%N)
-            read -r iops mibps p50 p99 p999 <<<"$(run_one "$t" "$client" "$args")"
-            end_ns=$(date +%s%N)
+            read -r iops mibps p50 p99 p999 active <<<"$(run_one "$t" "$client" "$args")"
             after=$(cpu_ticks "${pid[$t]}")
-            # CPU seconds per GiB moved: the target's CPU over the whole client run (ramp
-            # included), against the bytes of the measured rate times the whole run's length.
+            # CPU seconds per GiB moved: the target's CPU over the whole client run, against
+            # the measured rate times the time the client kept it busy (ramp included; login
+            # and logout are not counted as time, and cost the target little CPU).
             cpu=$(awk -v b="$before" -v a="$after" -v hz="$(getconf CLK_TCK)" -v m="$mibps" \
-                -v ns=$((end_ns - start_ns)) \
-                'BEGIN { gib = m * ns / 1e9 / 1024; printf "%.2f", gib > 0 ? (a - b) / hz / gib : 0 }')
+                -v s="$active" \
+                'BEGIN { gib = m * s / 1024; printf "%.3f", (gib > 0 ? (a - b) / hz / gib : 0) }')
             printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$name" "$t" "$iops" "$mibps" \
                 "$p50" "$p99" "$p999" "$cpu" >>"$out"
             printf '  rep %s  %-34s %-6s %9s IOPS %8s MiB/s  p99 %s us\n' "$rep" "$name" "$t" "$iops" "$mibps" "$p99"
@@ -281,7 +284,7 @@ done
 echo
 echo "=== $(date -u +%Y-%m-%d) $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)," \
     "$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -r)"
-echo "=== loopback TCP (iperf3, one stream): $loopback_mibps MiB/s; medians of $reps (min-max)"
+echo "=== loopback TCP (iperf3, one stream, 1 MiB writes): $loopback_mibps MiB/s; medians of $reps (min-max)"
 perl "$here/compare_table.pl" "$out" "$loopback_mibps"
 echo
 echo "peak RSS (VmHWM): itd ${rss[itd]} MiB (holds the 1 GiB memory LUN), tgtd ${rss[tgtd]} MiB," \

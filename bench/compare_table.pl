@@ -44,17 +44,17 @@ sub ratio {
 # Large transfers are compared by MiB/s, small ones by IOPS (the same ratio for one size).
 sub big { return $_[0] =~ /^(64K|1M)/; }
 
-printf "%-34s %-24s %-24s %-24s %9s %9s\n", 'workload', 'itd', 'tgtd', 'istgt', 'itd/tgtd',
+printf "%-42s %-24s %-24s %-24s %9s %9s\n", 'workload', 'itd', 'tgtd', 'istgt', 'itd/tgtd',
     'itd/istgt';
 for my $w (@order) {
     my ($c, $scale, $fmt, $unit) = big($w) ? ('mibps', 1, '%.0f', ' MiB/s') : ('iops', 1000, '%.1f', 'k');
     my @cells = map { spread($w, $_, $c, $scale, $fmt) . (big($w) ? '' : '') } @targets;
-    printf "%-34s %-24s %-24s %-24s %9s %9s\n", $w . (big($w) ? ' [MiB/s]' : ' [kIOPS]'), @cells,
+    printf "%-42s %-24s %-24s %-24s %9s %9s\n", $w . (big($w) ? ' [MiB/s]' : ' [kIOPS]'), @cells,
         ratio(med($w, 'itd', $c), med($w, 'tgtd', $c)), ratio(med($w, 'itd', $c), med($w, 'istgt', $c));
 }
 
 print "\nlatency, microseconds (itd_load rows): p50 / p99 / p99.9, medians\n";
-printf "%-34s %-22s %-22s %-22s\n", 'workload', 'itd', 'tgtd', 'istgt';
+printf "%-42s %-22s %-22s %-22s\n", 'workload', 'itd', 'tgtd', 'istgt';
 for my $w (@order) {
     next unless defined med($w, 'itd', 'p99');
     my @cells = map {
@@ -63,15 +63,15 @@ for my $w (@order) {
             ? sprintf('%.0f / %.0f / %.0f', med($w, $t, 'p50'), med($w, $t, 'p99'), med($w, $t, 'p999'))
             : '-'
     } @targets;
-    printf "%-34s %-22s %-22s %-22s\n", $w, @cells;
+    printf "%-42s %-22s %-22s %-22s\n", $w, @cells;
 }
 
 print "\ntarget CPU seconds per GiB moved, medians\n";
-printf "%-34s %8s %8s %8s\n", 'workload', @targets;
+printf "%-42s %8s %8s %8s\n", 'workload', @targets;
 my %cpu_sum;
 for my $w (@order) {
     my @cells = map { my $m = med($w, $_, 'cpu'); $cpu_sum{$_} += $m // 0; defined $m ? sprintf('%.2f', $m) : '-' } @targets;
-    printf "%-34s %8s %8s %8s\n", $w, @cells;
+    printf "%-42s %8s %8s %8s\n", $w, @cells;
 }
 
 if (defined $loopback && $loopback > 0) {
