@@ -16,26 +16,6 @@ std::string lowercase(std::string_view text) {
     return out;
 }
 
-std::optional<unsigned> parse_unsigned(std::string_view text, unsigned min, unsigned max) {
-    unsigned value = 0;
-    const auto* end = text.data() + text.size();
-    auto [ptr, ec] = std::from_chars(text.data(), end, value);
-    if (text.empty() || ec != std::errc() || ptr != end || value < min || value > max)
-        return std::nullopt;
-    return value;
-}
-
-// Seconds as a plain decimal ("5", "0.5"); from_chars also takes "inf" and "nan", refused here.
-std::optional<double> parse_seconds(std::string_view text, double min) {
-    double value = 0;
-    const auto* end = text.data() + text.size();
-    auto [ptr, ec] = std::from_chars(text.data(), end, value, std::chars_format::fixed);
-    if (text.empty() || ec != std::errc() || ptr != end || !std::isfinite(value) || value < min ||
-        value > kMaxSeconds)
-        return std::nullopt;
-    return value;
-}
-
 std::optional<Rw> parse_rw(std::string_view text) {
     for (Rw rw : {Rw::randread, Rw::randwrite, Rw::read, Rw::write, Rw::randrw})
         if (text == to_string(rw)) return rw;
@@ -64,6 +44,26 @@ const char* to_string(Rw rw) {
             return "randrw";
     }
     return "?";
+}
+
+std::optional<unsigned> parse_unsigned(std::string_view text, unsigned min, unsigned max) {
+    unsigned value = 0;
+    const auto* end = text.data() + text.size();
+    auto [ptr, ec] = std::from_chars(text.data(), end, value);
+    if (text.empty() || ec != std::errc() || ptr != end || value < min || value > max)
+        return std::nullopt;
+    return value;
+}
+
+// from_chars also takes "inf" and "nan": refused here.
+std::optional<double> parse_seconds(std::string_view text, double min) {
+    double value = 0;
+    const auto* end = text.data() + text.size();
+    auto [ptr, ec] = std::from_chars(text.data(), end, value, std::chars_format::fixed);
+    if (text.empty() || ec != std::errc() || ptr != end || !std::isfinite(value) || value < min ||
+        value > kMaxSeconds)
+        return std::nullopt;
+    return value;
 }
 
 std::optional<std::uint64_t> parse_size(std::string_view text) {

@@ -42,6 +42,12 @@ inline constexpr double kMaxSeconds = 7 * 24 * 3600;
 // "4096", "4K", "64k", "1M", "1MiB", "2G": binary multiples. nullopt when malformed or zero.
 std::optional<std::uint64_t> parse_size(std::string_view text);
 
+// A decimal number in [min, max]; nullopt when malformed or out of range.
+std::optional<unsigned> parse_unsigned(std::string_view text, unsigned min, unsigned max);
+
+// Seconds as a plain decimal ("5", "0.5") in [min, kMaxSeconds]; nullopt otherwise.
+std::optional<double> parse_seconds(std::string_view text, double min);
+
 // The arguments after argv[0]. The error is one line naming the bad argument.
 std::expected<Options, std::string> parse_options(std::span<const std::string_view> args);
 
