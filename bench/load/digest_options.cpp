@@ -60,7 +60,11 @@ std::expected<DigestOptions, std::string> parse_digest_options(
             positional.push_back(arg);
             continue;
         }
-        // --name VALUE or --name=VALUE; every option takes a value.
+        if (arg == "--verify") {
+            o.verify = true;
+            continue;
+        }
+        // --name VALUE or --name=VALUE; --verify is the only flag.
         std::string_view name = arg;
         std::string_view value;
         if (auto eq = arg.find('='); eq != std::string_view::npos) {
@@ -142,6 +146,8 @@ std::string digest_usage() {
            "  --seconds S   measured run time (default 5)\n"
            "  --ramp S      run this long first without measuring (default 1)\n"
            "  --timeout S   a login or command that takes longer is an error (default 30)\n"
+           "  --verify      writes stamp each block with its LBA; reads check the stamps (write\n"
+           "                the whole LUN with --verify first); off for measurements\n"
            "The last line of output sums up the run:\n"
            "  itd_digest_load: digests=... rw=... bs=... depth=... seconds=... ios=... iops=...\n"
            "  mibps=... errors=...\n"

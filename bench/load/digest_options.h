@@ -32,7 +32,11 @@ struct DigestOptions {
     double seconds = 5;             // measured
     double ramp_seconds = 1;        // run first, not measured
     unsigned timeout_seconds = 30;  // a command (or the login) that takes longer is an error
-    std::string host;               // from HOST:PORT; brackets of [v6] removed
+    // Writes stamp every block with its LBA; reads check each block holds its stamp (so run a
+    // --verify write over the whole LUN first). Catches data that lands at the wrong offset,
+    // which digests cannot see.
+    bool verify = false;
+    std::string host;  // from HOST:PORT; brackets of [v6] removed
     std::string port;
     std::string target;  // the target's IQN
     unsigned lun = 0;

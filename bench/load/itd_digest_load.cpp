@@ -2,7 +2,8 @@
 // what digests cost (libiscsi, behind itd_load, cannot do data digests).
 //
 //   itd_digest_load [--digests none|header|both] [--rw read|write] [--bs SIZE] [--depth N]
-//                   [--seconds S] [--ramp S] [--timeout S] HOST:PORT TARGET_IQN [LUN]
+//                   [--seconds S] [--ramp S] [--timeout S] [--verify]
+//                   HOST:PORT TARGET_IQN [LUN]
 //
 // One connection, one session (digest_initiator.h, on itd's own PDU codec). The login asks
 // for the digests and fails unless the target agrees; then TEST UNIT READY (past the power-on
@@ -15,7 +16,8 @@
 //                    mibps=Y errors=E                                       (one line)
 //
 // Every PDU's digests are checked by the codec; a digest error, a PDU out of place or a
-// command that does not end GOOD with all its data counts as an error. Exit status: 0; 1 when
+// command that does not end GOOD with all its data counts as an error; with --verify, so does
+// a block read back without the LBA stamp a --verify write put there. Exit status: 0; 1 when
 // the login failed or errors > 0; 2 on bad options.
 #include <unistd.h>
 
@@ -23,6 +25,8 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -112,6 +116,20 @@ std::string yes_no(bool v) {
     return v ? "Yes" : "No";
 }
 
+// --verify: the first 8 bytes of every block hold its LBA (big-endian).
+void stamp(std::span<std::uint8_t> data, std::uint64_t lba, std::uint32_t block_bytes) {
+    for (std::size_t at = 0; at + block_bytes <= data.size(); at += block_bytes)
+        store_be64(&data[at], lba++);
+}
+
+// The first block (as an LBA) without its stamp, if any.
+std::optional<std::uint64_t> unstamped(std::span<const std::uint8_t> data, std::uint64_t lba,
+                                       std::uint32_t block_bytes) {
+    for (std::size_t at = 0; at + block_bytes <= data.size(); at += block_bytes, ++lba)
+        if (load_be64(&data[at]) != lba) return lba;
+    return std::nullopt;
+}
+
 int run(const DigestOptions& o) {
     const auto timeout = std::chrono::seconds(o.timeout_seconds);
     Initiator ini(o.depth, std::max(o.bs_bytes, kCapacityBytes), lun_field(o.lun));
@@ -172,6 +190,7 @@ int run(const DigestOptions& o) {
 
     const Clock::time_point begin = Clock::now() + to_duration(o.ramp_seconds);
     const Clock::time_point end = begin + to_duration(o.seconds);
+    std::vector<std::uint64_t> slot_lba(o.depth);
     std::vector<unsigned> free_slots;
     for (unsigned s = o.depth; s-- > 0;) free_slots.push_back(s);
     std::uint64_t ios = 0;
@@ -182,7 +201,17 @@ int run(const DigestOptions& o) {
         free_slots.push_back(slot);
         const bool whole = !reads || outcome.data_bytes == o.bs_bytes;
         if (outcome.good() && whole && !outcome.underflow && !outcome.overflow) {
-            if (outcome.done >= begin && outcome.done < end) ++ios;
+            const auto bad = o.verify && reads ? unstamped(ini.buffer(slot).first(o.bs_bytes),
+                                                           slot_lba[slot], cap->block_size_bytes)
+                                               : std::nullopt;
+            if (!bad) {
+                if (outcome.done >= begin && outcome.done < end) ++ios;
+                return;
+            }
+            if (++errors <= kMaxReported)
+                std::fprintf(stderr,
+                             "itd_digest_load: --verify: LBA %llu does not hold its stamp\n",
+                             static_cast<unsigned long long>(*bad));
             return;
         }
         if (++errors <= kMaxReported)
@@ -199,6 +228,9 @@ int run(const DigestOptions& o) {
                 const unsigned slot = free_slots.back();
                 free_slots.pop_back();
                 const std::uint64_t lba = workload.next_offset() / cap->block_size_bytes;
+                slot_lba[slot] = lba;
+                if (o.verify && !reads)
+                    stamp(ini.buffer(slot).first(o.bs_bytes), lba, cap->block_size_bytes);
                 ini.submit(slot, read_write_16(reads, lba, blocks),
                            reads ? Direction::read : Direction::write, o.bs_bytes);
             }

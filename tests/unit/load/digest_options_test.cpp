@@ -26,12 +26,13 @@ TEST(DigestLoadOptions, DefaultsWithPortalAndTarget) {
     EXPECT_EQ(o->port, "3260");
     EXPECT_EQ(o->target, "iqn.2026-12.org.itd:t");
     EXPECT_EQ(o->lun, 0u);
+    EXPECT_FALSE(o->verify);
 }
 
 TEST(DigestLoadOptions, EveryOption) {
-    auto o =
-        parse({"--digests", "none", "--rw=write", "--bs", "64K", "--depth", "32", "--seconds",
-               "0.5", "--ramp=0", "--timeout", "7", "[::1]:3421", "iqn.2026-12.org.itd:t", "3"});
+    auto o = parse({"--digests", "none", "--rw=write", "--bs", "64K", "--depth", "32", "--seconds",
+                    "0.5", "--ramp=0", "--timeout", "7", "--verify", "[::1]:3421",
+                    "iqn.2026-12.org.itd:t", "3"});
     ASSERT_TRUE(o) << o.error();
     EXPECT_EQ(o->digests, Digests::none);
     EXPECT_EQ(o->rw, Rw::write);
@@ -43,6 +44,7 @@ TEST(DigestLoadOptions, EveryOption) {
     EXPECT_EQ(o->host, "::1");
     EXPECT_EQ(o->port, "3421");
     EXPECT_EQ(o->lun, 3u);
+    EXPECT_TRUE(o->verify);
     o = parse({"--digests=header", "h:1", "t"});
     ASSERT_TRUE(o) << o.error();
     EXPECT_EQ(o->digests, Digests::header);
