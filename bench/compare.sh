@@ -12,7 +12,9 @@
 # medians, the spread (min-max) over the repetitions, and the itd/tgtd and itd/istgt ratios.
 #
 # Clients: itd_load (ours, libiscsi's async API: IOPS, MiB/s and latency percentiles),
-# iscsi-perf (libiscsi-bin) and qemu-img bench (qemu-utils). Per target and workload it also
+# iscsi-perf (libiscsi-bin), qemu-img bench (qemu-utils), and itd_digest_load (ours, raw TCP
+# on itd's own codec) for 1 MiB transfers with both CRC32C digests on and off; the table says
+# what share of its digest-off throughput itd keeps with them on. Per target and workload it also
 # reads the target's CPU time from /proc (CPU seconds per GiB moved) and, at the end, its peak
 # RSS (VmHWM). Before the targets it measures the loopback TCP limit with iperf3 (one stream,
 # 1 MiB writes).
@@ -32,14 +34,15 @@ while [ $# -gt 0 ]; do
     --seconds) seconds=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
-    -h | --help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,/^set -euo/{/^set -euo/!p}' "$0"; exit 0 ;;
     *) echo "bench/compare.sh: unknown argument '$1' (see --help)"; exit 2 ;;
     esac
 done
 build=$(cd "$build" && pwd)
 itd="$build/src/daemon/itd"
 load="$build/bench/load/itd_load"
-for f in "$itd" "$load"; do
+digest_load="$build/bench/load/itd_digest_load"
+for f in "$itd" "$load" "$digest_load"; do
     [ -x "$f" ] || { echo "bench/compare.sh: $f missing (cmake --preset release && ninja -C build/release)"; exit 2; }
 done
 [ "$(id -u)" -eq 0 ] || { echo "bench/compare.sh: tgtd and istgt need root; run it with sudo"; exit 2; }
@@ -141,12 +144,19 @@ done
 tgtadm -C "$tgt_ctl" --lld iscsi --op new --mode target --tid 1 -T "$iqn_peer"
 tgtadm -C "$tgt_ctl" --lld iscsi --op new --mode logicalunit --tid 1 --lun 1 -b "$shm/tgt.img"
 tgtadm -C "$tgt_ctl" --lld iscsi --op bind --mode target --tid 1 -I ALL
+# itd's negotiation defaults (tgtd's own are 8 KiB segments, 64 KiB first burst, 256 KiB
+# bursts, digests None only), so that all three targets offer the same.
+for kv in MaxRecvDataSegmentLength=262144 FirstBurstLength=262144 MaxBurstLength=1048576 \
+    HeaderDigest=None,CRC32C DataDigest=None,CRC32C; do
+    tgtadm -C "$tgt_ctl" --lld iscsi --op update --mode target --tid 1 -n "${kv%%=*}" -v "${kv#*=}"
+done
 tgt_url="iscsi://127.0.0.1:$tgt_port/$iqn_peer/1"
 
 istgt_port=$(free_port)
 echo '[AuthGroup1]' >"$work/istgt-auth.conf"
 # The negotiation limits are itd's defaults (MaxRecvDataSegmentLength 256 KiB, FirstBurst
-# 256 KiB, MaxBurst 1 MiB, ImmediateData Yes), so all three targets offer the same.
+# 256 KiB, MaxBurst 1 MiB, ImmediateData Yes, digests offered), so all three targets offer
+# the same.
 cat >"$work/istgt.conf" <<EOF
 [Global]
   NodeBase "iqn.2026-12.org.itd"
@@ -196,7 +206,9 @@ echo "tgtd $(dpkg-query -W -f='${Version}' tgt) (PID $tgt_pid) $tgt_url"
 echo "istgt $(dpkg-query -W -f='${Version}' istgt) (PID $istgt_pid) $istgt_url"
 
 # --- the workloads -----------------------------------------------------------------------------
-# NAME|CLIENT|ARGS: CLIENT is load (itd_load), perf (iscsi-perf) or qbench (qemu-img bench).
+# NAME|CLIENT|ARGS: CLIENT is load (itd_load), perf (iscsi-perf), qbench (qemu-img bench) or
+# digest (itd_digest_load: our raw-TCP initiator, for CRC32C header and data digests, which
+# libiscsi cannot send).
 workloads=(
     "4K randread QD1|load|--rw randread --bs 4K --depth 1"
     "4K randread QD32|load|--rw randread --bs 4K --depth 32"
@@ -214,6 +226,10 @@ workloads=(
     "1M seq read QD8 (iscsi-perf)|perf|-m 8 -b 2048"
     "4K write QD32 (qemu-img bench)|qbench|-d 32 -s 4K"
     "1M seq write QD8 (qemu-img bench)|qbench|-d 8 -s 1M"
+    "1M seq read QD8, digests off (raw)|digest|--digests none --rw read --bs 1M --depth 8"
+    "1M seq read QD8, both digests (raw)|digest|--digests both --rw read --bs 1M --depth 8"
+    "1M seq write QD8, digests off (raw)|digest|--digests none --rw write --bs 1M --depth 8"
+    "1M seq write QD8, both digests (raw)|digest|--digests both --rw write --bs 1M --depth 8"
 )
 
 cpu_ticks() {  # PID -> utime + stime of the whole process, in clock ticks
@@ -229,6 +245,16 @@ run_one() {  # TARGET CLIENT ARGS -> "iops mibps p50 p99 p999 active_seconds"
             { echo "itd_load failed on $t ($args):" >&2; cat "$work/load.err" >&2; echo "0 0 0 0 0 0"; return; }
         # Active for the ramp (1 s) and the measured seconds.
         sed -E "s/.* iops=([0-9.]+) mibps=([0-9.]+) p50_us=([0-9.]+) p99_us=([0-9.]+) p999_us=([0-9.]+).*/\\1 \\2 \\3 \\4 \\5 $((seconds + 1))/" <<<"$line"
+        ;;
+    digest)
+        # iscsi://HOST:PORT/IQN/LUN -> HOST:PORT IQN LUN
+        local hostport iqn lun
+        IFS=/ read -r _ _ hostport iqn lun <<<"${url[$t]}"
+        # shellcheck disable=SC2086
+        line=$(timeout $((seconds + 60)) "$digest_load" $args --seconds "$seconds" --ramp 1 \
+            "$hostport" "$iqn" "$lun" 2>"$work/load.err" | tail -1) ||
+            { echo "itd_digest_load failed on $t ($args):" >&2; cat "$work/load.err" >&2; echo "0 0 - - - 0"; return; }
+        sed -E "s/.* iops=([0-9.]+) mibps=([0-9.]+).*/\\1 \\2 - - - $((seconds + 1))/" <<<"$line"
         ;;
     perf)
         # shellcheck disable=SC2086

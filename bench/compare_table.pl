@@ -74,6 +74,20 @@ for my $w (@order) {
     printf "%-42s %8s %8s %8s\n", $w, @cells;
 }
 
+# Digests (itd_digest_load rows): the share of its digest-off throughput each target keeps
+# with both CRC32C digests on.
+for my $dir ('read', 'write') {
+    my ($off) = grep { /^1M seq $dir QD8, digests off/ } @order;
+    my ($on) = grep { /^1M seq $dir QD8, both digests/ } @order;
+    next unless defined $off && defined $on;
+    my @cells = map {
+        my ($a, $b) = (med($on, $_, 'mibps'), med($off, $_, 'mibps'));
+        defined $a && defined $b && $b > 0 ? sprintf('%s %.0f%%', $_, 100 * $a / $b) : "$_ -";
+    } @targets;
+    printf "\n1M seq $dir QD8 with both digests, share of digest-off MiB/s: %s", join(', ', @cells);
+}
+print "\n";
+
 if (defined $loopback && $loopback > 0) {
     for my $w (@order) {
         next unless $w =~ /^1M seq read/;

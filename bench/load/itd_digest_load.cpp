@@ -259,9 +259,10 @@ int run(const DigestOptions& o) {
         broken = true;
     }
     if (!broken) {
+        // Like itd_load: a logout that goes wrong is reported, but the I/O measured stands
+        // (istgt closes the connection instead of answering).
         if (auto ok = ini.logout(Clock::now() + kLogoutWait); !ok) {
-            fail("logout: " + ok.error());
-            ++errors;
+            std::fprintf(stderr, "itd_digest_load: logout: %s\n", ok.error().c_str());
         }
     }
 
