@@ -6,12 +6,6 @@ namespace itd::load {
 
 namespace {
 
-std::unexpected<std::string> bad(std::string_view option, std::string_view value,
-                                 std::string_view expected) {
-    return std::unexpected("invalid value '" + std::string(value) + "' for " + std::string(option) +
-                           ": expected " + std::string(expected));
-}
-
 // HOST:PORT or [V6]:PORT; false when there is no port.
 bool split_portal(std::string_view portal, std::string& host, std::string& port) {
     const auto colon = portal.rfind(':');
@@ -84,7 +78,7 @@ std::expected<DigestOptions, std::string> parse_digest_options(
             } else if (value == "both") {
                 o.digests = Digests::both;
             } else {
-                return bad(name, value, "none, header or both");
+                return bad_value(name, value, "none, header or both");
             }
         } else if (name == "--rw") {
             if (value == "read") {
@@ -92,30 +86,21 @@ std::expected<DigestOptions, std::string> parse_digest_options(
             } else if (value == "write") {
                 o.rw = Rw::write;
             } else {
-                return bad(name, value, "read or write");
+                return bad_value(name, value, "read or write");
             }
         } else if (name == "--bs") {
             auto v = parse_size(value);
             if (!v || *v > kMaxBsBytes || *v % 512 != 0)
-                return bad(name, value, "a multiple of 512 up to 64M, such as 64K or 1M");
+                return bad_value(name, value, "a multiple of 512 up to 64M, such as 64K or 1M");
             o.bs_bytes = static_cast<std::uint32_t>(*v);
         } else if (name == "--depth") {
             // The slot index lives in the low 12 bits of the task tag (digest_initiator.h).
             auto v = parse_unsigned(value, 1, kMaxDepth);
-            if (!v) return bad(name, value, "1 to " + std::to_string(kMaxDepth));
+            if (!v) return bad_value(name, value, "1 to " + std::to_string(kMaxDepth));
             o.depth = *v;
-        } else if (name == "--seconds") {
-            auto v = parse_seconds(value, 0.001);
-            if (!v) return bad(name, value, "a positive number of seconds, such as 5 or 0.5");
-            o.seconds = *v;
-        } else if (name == "--ramp") {
-            auto v = parse_seconds(value, 0);
-            if (!v) return bad(name, value, "a number of seconds (0 or more)");
-            o.ramp_seconds = *v;
-        } else if (name == "--timeout") {
-            auto v = parse_unsigned(value, 1, 3600);
-            if (!v) return bad(name, value, "1 to 3600 seconds");
-            o.timeout_seconds = *v;
+        } else if (auto run_time =
+                       parse_run_time(name, value, o.seconds, o.ramp_seconds, o.timeout_seconds)) {
+            if (!*run_time) return std::unexpected(run_time->error());
         } else {
             return std::unexpected("unknown option '" + std::string(name) + "'");
         }
@@ -124,11 +109,11 @@ std::expected<DigestOptions, std::string> parse_digest_options(
     if (positional.size() > 3)
         return std::unexpected("too many arguments: '" + std::string(positional[3]) + "'");
     if (!split_portal(positional[0], o.host, o.port))
-        return bad("HOST:PORT", positional[0], "HOST:PORT or [IPV6]:PORT");
+        return bad_value("HOST:PORT", positional[0], "HOST:PORT or [IPV6]:PORT");
     o.target = std::string(positional[1]);
     if (positional.size() == 3) {
         auto v = parse_unsigned(positional[2], 0, kMaxLun);
-        if (!v) return bad("LUN", positional[2], "0 to " + std::to_string(kMaxLun));
+        if (!v) return bad_value("LUN", positional[2], "0 to " + std::to_string(kMaxLun));
         o.lun = *v;
     }
     return o;

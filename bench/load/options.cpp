@@ -22,13 +22,36 @@ std::optional<Rw> parse_rw(std::string_view text) {
     return std::nullopt;
 }
 
-std::unexpected<std::string> bad(std::string_view option, std::string_view value,
-                                 std::string_view expected) {
+}  // namespace
+
+std::unexpected<std::string> bad_value(std::string_view option, std::string_view value,
+                                       std::string_view expected) {
     return std::unexpected("invalid value '" + std::string(value) + "' for " + std::string(option) +
                            ": expected " + std::string(expected));
 }
 
-}  // namespace
+std::optional<std::expected<void, std::string>> parse_run_time(std::string_view name,
+                                                               std::string_view value,
+                                                               double& seconds,
+                                                               double& ramp_seconds,
+                                                               unsigned& timeout_seconds) {
+    if (name == "--seconds") {
+        auto v = parse_seconds(value, 0.001);
+        if (!v) return bad_value(name, value, "a positive number of seconds, such as 5 or 0.5");
+        seconds = *v;
+    } else if (name == "--ramp") {
+        auto v = parse_seconds(value, 0);
+        if (!v) return bad_value(name, value, "a number of seconds (0 or more)");
+        ramp_seconds = *v;
+    } else if (name == "--timeout") {
+        auto v = parse_unsigned(value, 1, 3600);
+        if (!v) return bad_value(name, value, "1 to 3600 seconds");
+        timeout_seconds = *v;
+    } else {
+        return std::nullopt;
+    }
+    return std::expected<void, std::string>{};
+}
 
 const char* to_string(Rw rw) {
     switch (rw) {
@@ -135,42 +158,33 @@ std::expected<Options, std::string> parse_options(std::span<const std::string_vi
 
         if (name == "--rw") {
             auto rw = parse_rw(value);
-            if (!rw) return bad(name, value, "randread, randwrite, read, write or randrw");
+            if (!rw) return bad_value(name, value, "randread, randwrite, read, write or randrw");
             o.rw = *rw;
         } else if (name == "--read-percent") {
             auto v = parse_unsigned(value, 0, 100);
-            if (!v) return bad(name, value, "0 to 100");
+            if (!v) return bad_value(name, value, "0 to 100");
             o.read_percent = *v;
             read_percent_given = true;
         } else if (name == "--bs") {
             auto v = parse_size(value);
             if (!v || *v > kMaxBsBytes || *v % 512 != 0)
-                return bad(name, value, "a multiple of 512 up to 64M, such as 4K, 64K or 1M");
+                return bad_value(name, value, "a multiple of 512 up to 64M, such as 4K, 64K or 1M");
             o.bs_bytes = static_cast<std::uint32_t>(*v);
         } else if (name == "--depth") {
             auto v = parse_unsigned(value, 1, kMaxDepth);
-            if (!v) return bad(name, value, "1 to " + std::to_string(kMaxDepth));
+            if (!v) return bad_value(name, value, "1 to " + std::to_string(kMaxDepth));
             o.depth = *v;
         } else if (name == "--sessions") {
             auto v = parse_unsigned(value, 1, kMaxSessions);
-            if (!v) return bad(name, value, "1 to " + std::to_string(kMaxSessions));
+            if (!v) return bad_value(name, value, "1 to " + std::to_string(kMaxSessions));
             o.sessions = *v;
         } else if (name == "--threads") {
             auto v = parse_unsigned(value, 1, kMaxThreads);
-            if (!v) return bad(name, value, "1 to " + std::to_string(kMaxThreads));
+            if (!v) return bad_value(name, value, "1 to " + std::to_string(kMaxThreads));
             o.threads = *v;
-        } else if (name == "--seconds") {
-            auto v = parse_seconds(value, 0.001);
-            if (!v) return bad(name, value, "a positive number of seconds, such as 5 or 0.5");
-            o.seconds = *v;
-        } else if (name == "--ramp") {
-            auto v = parse_seconds(value, 0);
-            if (!v) return bad(name, value, "a number of seconds (0 or more)");
-            o.ramp_seconds = *v;
-        } else if (name == "--timeout") {
-            auto v = parse_unsigned(value, 1, 3600);
-            if (!v) return bad(name, value, "1 to 3600 seconds");
-            o.timeout_seconds = *v;
+        } else if (auto run_time =
+                       parse_run_time(name, value, o.seconds, o.ramp_seconds, o.timeout_seconds)) {
+            if (!*run_time) return std::unexpected(run_time->error());
         } else {
             return std::unexpected("unknown option '" + std::string(name) + "'");
         }

@@ -48,6 +48,18 @@ std::optional<unsigned> parse_unsigned(std::string_view text, unsigned min, unsi
 // Seconds as a plain decimal ("5", "0.5") in [min, kMaxSeconds]; nullopt otherwise.
 std::optional<double> parse_seconds(std::string_view text, double min);
 
+// The error for a bad option value: "invalid value 'V' for --NAME: expected WHAT".
+std::unexpected<std::string> bad_value(std::string_view option, std::string_view value,
+                                       std::string_view expected);
+
+// --seconds, --ramp and --timeout, which both load generators take: nullopt when name is none
+// of them, else the value stored in its field or the error.
+std::optional<std::expected<void, std::string>> parse_run_time(std::string_view name,
+                                                               std::string_view value,
+                                                               double& seconds,
+                                                               double& ramp_seconds,
+                                                               unsigned& timeout_seconds);
+
 // The arguments after argv[0]. The error is one line naming the bad argument.
 std::expected<Options, std::string> parse_options(std::span<const std::string_view> args);
 

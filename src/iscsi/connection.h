@@ -59,7 +59,7 @@ public:
     void on_scsi_done(std::uint32_t itt, const scsi::CommandResult& result);
 
     // Serialized PDUs ready for the socket, in order, as gather lists (read data is borrowed
-    // from the command's buffer, not copied).
+    // from the command's buffer or a memory volume's mapping, not copied).
     bool has_output() const { return !output_.empty(); }
     // Moves them to the end of into (which keeps its room: no allocation once warm).
     void take_output(std::vector<OutputChunk>& into);
