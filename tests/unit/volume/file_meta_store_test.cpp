@@ -332,6 +332,37 @@ TEST_F(FileMetaStoreTest, LockIsExclusiveWithinOneProcess) {
     EXPECT_EQ(**store_->lock_holder("volumes/v1"), "second owner");
 }
 
+// A MetaLock of another kind, to hand a FileMetaStore as a fence.
+class ForeignLock final : public MetaLock {
+public:
+    explicit ForeignLock(bool held) : held_(held) {}
+    bool held() const override { return held_; }
+
+private:
+    bool held_;
+};
+
+TEST_F(FileMetaStoreTest, FencedWritesNeedOneOfItsOwnLocks) {
+    auto lock = store_->lock("volumes/v1", "me");
+    ASSERT_TRUE(lock.has_value());
+    auto r1 = store_->put_if("volumes/v1", "g1", 0, lock->get());
+    ASSERT_TRUE(r1.has_value()) << r1.error().message;
+    auto r2 = store_->put_if("volumes/v1", "g2", *r1, lock->get());
+    ASSERT_TRUE(r2.has_value());
+
+    const ForeignLock foreign(true);
+    auto put = store_->put_if("volumes/v1", "g3", *r2, &foreign);
+    ASSERT_FALSE(put.has_value());
+    EXPECT_EQ(put.error().code, Errc::failed_precondition);
+    auto removed = store_->remove_if("volumes/v1", *r2, &foreign);
+    ASSERT_FALSE(removed.has_value());
+    EXPECT_EQ(removed.error().code, Errc::failed_precondition);
+    EXPECT_EQ((*store_->get("volumes/v1"))->value, "g2");
+
+    ASSERT_TRUE(store_->remove_if("volumes/v1", *r2, lock->get()));
+    EXPECT_FALSE(store_->get("volumes/v1")->has_value());
+}
+
 TEST_F(FileMetaStoreTest, LockHeldByAnotherProcessIsFreedWhenItIsKilled) {
     int ready[2];
     ASSERT_EQ(::pipe(ready), 0);
