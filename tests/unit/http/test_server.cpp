@@ -60,11 +60,26 @@ struct TestServer::State {
     std::optional<asio::ssl::context> ssl;
     Handler handler;
     std::atomic<std::uint64_t> accepted{0}, requests{0}, open{0}, max_open{0};
+    std::atomic<std::uint64_t> in_flight{0}, max_in_flight{0};
 };
 
 namespace {
 
 using State = TestServer::State;
+
+void count_up(std::atomic<std::uint64_t>& now, std::atomic<std::uint64_t>& max) {
+    const std::uint64_t value = now.fetch_add(1) + 1;
+    std::uint64_t seen = max.load();
+    while (value > seen && !max.compare_exchange_weak(seen, value)) {
+    }
+}
+
+// Counts a request in flight until the answer is written or the session ends.
+struct InFlight {
+    explicit InFlight(State& st) : st_(st) { count_up(st.in_flight, st.max_in_flight); }
+    ~InFlight() { st_.in_flight.fetch_sub(1); }
+    State& st_;
+};
 
 template <typename Stream>
 asio::awaitable<void> write_chunked(Stream& stream, bhttp::response<bhttp::empty_body>& head,
@@ -92,6 +107,7 @@ asio::awaitable<void> serve(Stream& stream, State& st, std::uint64_t id) {
         parser.body_limit(std::uint64_t(1) << 30);
         co_await bhttp::async_read(stream, buffer, parser, asio::use_awaitable);
         st.requests.fetch_add(1);
+        std::optional<InFlight> in_flight(std::in_place, st);
         auto& req = parser.get();
         ServerRequest request;
         request.method = std::string(req.method_string());
@@ -126,16 +142,14 @@ asio::awaitable<void> serve(Stream& stream, State& st, std::uint64_t id) {
             res.body() = std::move(reply.body);
             co_await bhttp::async_write(stream, res, asio::use_awaitable);
         }
+        in_flight.reset();
         if (!keep || reply.close_after) co_return;
     }
 }
 
 asio::awaitable<void> session(tcp::socket socket, State& st) {
     const std::uint64_t id = st.accepted.fetch_add(1) + 1;
-    const std::uint64_t now_open = st.open.fetch_add(1) + 1;
-    std::uint64_t seen = st.max_open.load();
-    while (now_open > seen && !st.max_open.compare_exchange_weak(seen, now_open)) {
-    }
+    count_up(st.open, st.max_open);
     try {
         if (st.ssl) {
             beast::ssl_stream<tcp::socket> stream(std::move(socket), *st.ssl);
@@ -191,6 +205,9 @@ std::uint64_t TestServer::requests() const {
 }
 std::uint64_t TestServer::max_concurrent_connections() const {
     return state_->max_open.load();
+}
+std::uint64_t TestServer::max_concurrent_requests() const {
+    return state_->max_in_flight.load();
 }
 
 TestCert make_test_cert(const std::string& subject_alt_name) {

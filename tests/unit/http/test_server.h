@@ -64,6 +64,9 @@ class TestServer {
     std::uint64_t connections_accepted() const;
     std::uint64_t requests() const;
     std::uint64_t max_concurrent_connections() const;
+    // Requests read and not yet answered, at most at once. Unlike connections, the server
+    // counts these exactly: a connection the client closed may look open here a while.
+    std::uint64_t max_concurrent_requests() const;
 
     struct State;
 
