@@ -67,7 +67,15 @@ cmd_start() {
         done
     fi
 
-    local initial="" names=() i
+    local initial="" names=() i port
+    # Another etcd (or anything) on our ports would answer the health checks for us.
+    for ((i = 0; i < members; i++)); do
+        for port in $((base + i)) $((base + 10 + i)); do
+            if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+                die "127.0.0.1:$port is in use (a cluster left running? etcd.sh stop ITS_DIR)"
+            fi
+        done
+    done
     for ((i = 0; i < members; i++)); do
         names+=("m$i")
         initial+="${initial:+,}m$i=http://127.0.0.1:$((base + 10 + i))"
@@ -94,7 +102,8 @@ cmd_start() {
         echo $! >"$dir/$name.pid"
     done
 
-    local t name url
+    local t name url started
+    started=$(date +%s%N)
     for ((t = 0; t < health_wait; t++)); do
         local healthy=0
         while read -r name url; do
@@ -107,8 +116,8 @@ cmd_start() {
                 healthy=$((healthy + 1))
             fi
         done < <(client_urls "$dir")
-        if [ "$healthy" -eq "$members" ]; then
-            echo "etcd.sh: $members member(s) healthy in $((t / 10)).$((t % 10)) s: $(cmd_endpoints "$dir")"
+        if [ "$healthy" -eq "$members" ] && [ "$(cmd_pids "$dir" | wc -l)" -eq "$members" ]; then
+            echo "etcd.sh: $members member(s) healthy in $((($(date +%s%N) - started) / 1000000)) ms: $(cmd_endpoints "$dir")"
             return 0
         fi
         sleep 0.1
