@@ -18,7 +18,7 @@
 set -euo pipefail
 
 die() { echo "etcd.sh: $*" >&2; exit 1; }
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 # Bounded waits, in tenths of a second.
 health_wait=${ETCD_SH_HEALTH_WAIT:-300}
@@ -62,7 +62,7 @@ cmd_start() {
     mkdir -p "$dir"
     dir=$(cd "$dir" && pwd)
     if [ -f "$dir/members" ]; then
-        for name in $(cat "$dir/members"); do
+        for name in $(members_of "$dir"); do
             member_pid "$dir" "$name" >/dev/null && die "$dir: member $name is running; stop it first"
         done
     fi
