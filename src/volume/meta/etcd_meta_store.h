@@ -69,9 +69,12 @@ struct EtcdOptions {
     std::string prefix = "itd/";         // every key and lock below it
     std::chrono::seconds lease_ttl{10};  // a lock's lease; a dead holder loses it after this
     std::chrono::milliseconds connect_timeout{1000};
-    std::chrono::milliseconds request_timeout{5000};  // one request to one member
-    std::chrono::milliseconds retry_budget{10000};    // one call, over every member and retry
-    std::string ca_file;                              // https: the CA bundle (empty: system's)
+    // One request to one member. Short: a member that lost its leader holds requests until
+    // its own timeout (about 5 s + 2 election timeouts) while the next member may already
+    // answer; a timed-out write is retried and recognised (see above).
+    std::chrono::milliseconds request_timeout{2000};
+    std::chrono::milliseconds retry_budget{10000};  // one call, over every member and retry
+    std::string ca_file;                            // https: the CA bundle (empty: system's)
 };
 
 // An answer from one member: the HTTP status and body.
