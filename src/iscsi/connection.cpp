@@ -52,7 +52,10 @@ Connection::~Connection() {
 
 bool Connection::has_running_commands() const { return running_ > 0; }
 
-void Connection::take_output(std::vector<OutputChunk>& into) {
+void Connection::take_output(std::vector<OutputChunk>& into, Digests digests) {
+    if (digests == Digests::computed) {
+        for (auto& chunk : output_) finish_data_digest(chunk);
+    }
     if (into.empty()) {
         std::swap(into, output_);  // the two vectors trade their room
     } else {

@@ -61,8 +61,11 @@ public:
     // Serialized PDUs ready for the socket, in order, as gather lists (read data is borrowed
     // from the command's buffer or a memory volume's mapping, not copied).
     bool has_output() const { return !output_.empty(); }
-    // Moves them to the end of into (which keeps its room: no allocation once warm).
-    void take_output(std::vector<OutputChunk>& into);
+    // Moves them to the end of into (which keeps its room: no allocation once warm), with
+    // their data digests computed, or with Digests::deferred left for the caller to finish
+    // (finish_data_digest) just before it sends each chunk.
+    enum class Digests { computed, deferred };
+    void take_output(std::vector<OutputChunk>& into, Digests digests = Digests::computed);
     std::vector<OutputChunk> take_output();
 
     // True once the connection should close after its output has been sent.

@@ -66,14 +66,21 @@ OutputChunk serialize_borrowed(const Pdu& pdu, std::span<const std::uint8_t> dat
     const std::size_t pad = padded(data.size()) - data.size();
     chunk.tail_bytes = static_cast<std::uint8_t>(pad);  // tail starts zeroed
     if (data_digest && !data.empty()) {
-        // The data digest covers the data and its padding (RFC 7143 11.1).
-        Crc32c crc;
-        crc.update(data);
-        crc.update(std::span(chunk.tail.data(), pad));
-        store_digest(chunk.tail.data() + pad, crc.value());
         chunk.tail_bytes = static_cast<std::uint8_t>(pad + kDigestBytes);
+        chunk.digest_pending = true;
     }
     return chunk;
+}
+
+void finish_data_digest(OutputChunk& chunk) {
+    if (!chunk.digest_pending) return;
+    // The data digest covers the data and its padding (RFC 7143 11.1); the padding is zeros.
+    const std::size_t pad = chunk.tail_bytes - kDigestBytes;
+    Crc32c crc;
+    crc.update(chunk.data);
+    crc.update(std::span(chunk.tail.data(), pad));
+    store_digest(chunk.tail.data() + pad, crc.value());
+    chunk.digest_pending = false;
 }
 
 }  // namespace itd::iscsi

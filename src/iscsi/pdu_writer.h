@@ -4,6 +4,10 @@
 // Output leaves as OutputChunks, gather lists for one writev: a PDU's own bytes, then
 // optionally data it borrows from a buffer it shares ownership of (read data goes out without
 // a copy), then that data's padding and digest.
+//
+// A borrowed segment's data digest may be left to whoever sends the chunk
+// (finish_data_digest), so that the CRC reads the data just before the socket copies it,
+// while it is still in cache, rather than when the command completed.
 #pragma once
 
 #include <array>
@@ -22,6 +26,7 @@ struct OutputChunk {
     std::span<const std::uint8_t> data;      // borrowed data segment, sent after head
     std::array<std::uint8_t, 8> tail{};      // padding and data digest of `data`
     std::uint8_t tail_bytes = 0;
+    bool digest_pending = false;  // the data digest in `tail` is still to be computed
 
     std::size_t size() const { return head.size() + data.size() + tail_bytes; }
 };
@@ -35,9 +40,13 @@ std::vector<std::uint8_t> serialize(const Pdu& pdu, bool header_digest, bool dat
 OutputChunk serialize_chunk(const Pdu& pdu, bool header_digest, bool data_digest);
 
 // The PDU (whose pdu.data must be empty) with `data` as its data segment, borrowed: the chunk
-// holds `owner`, which must keep `data` alive and unchanged.
+// holds `owner`, which must keep `data` alive and unchanged. With data_digest the digest is
+// left pending (its room in `tail` is counted in size()): finish_data_digest computes it.
 OutputChunk serialize_borrowed(const Pdu& pdu, std::span<const std::uint8_t> data,
                                std::shared_ptr<const void> owner, bool header_digest,
                                bool data_digest);
+
+// Computes the chunk's pending data digest, if it has one.
+void finish_data_digest(OutputChunk& chunk);
 
 }  // namespace itd::iscsi

@@ -246,8 +246,13 @@ TEST(SerializeBorrowed, SameBytesAsAnOwnedPdu) {
                     Pdu header = owned;
                     header.data.clear();
                     auto buffer = std::make_shared<std::vector<std::uint8_t>>(owned.data);
-                    const OutputChunk chunk = serialize_borrowed(
+                    OutputChunk chunk = serialize_borrowed(
                         header, std::span<const std::uint8_t>(*buffer), buffer, hd, dd);
+                    // The data digest waits for its sender; its room is counted already.
+                    EXPECT_EQ(chunk.digest_pending, dd && n > 0);
+                    EXPECT_EQ(chunk.size(), serialize(owned, hd, dd).size());
+                    finish_data_digest(chunk);
+                    EXPECT_FALSE(chunk.digest_pending);
                     EXPECT_EQ(flatten(chunk), serialize(owned, hd, dd))
                         << n << " bytes, " << ahs_words << " AHS words, hd " << hd << " dd " << dd;
                     EXPECT_EQ(chunk.data.data(), buffer->data());  // borrowed, not copied
