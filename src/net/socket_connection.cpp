@@ -17,7 +17,7 @@ constexpr std::size_t kReadBufferBytes = 256 * 1024;
 constexpr std::size_t kMinInPlaceReadBytes = 16 * 1024;
 // Above this much unsent output we stop reading until the client catches up.
 constexpr std::size_t kMaxQueuedOutputBytes = 32u << 20;
-// At most this much data whose digest is computed here goes into one gather write: the CRC
+// About this much data whose digest is computed here goes into one gather write: the CRC
 // reads it just before the kernel copies it, and this much stays in cache in between.
 constexpr std::size_t kDigestedBytesPerWrite = 256 * 1024;
 constexpr auto kLoginTimeout = std::chrono::seconds(30);
@@ -133,8 +133,8 @@ void SocketConnection::pump() {
     for (std::size_t i = before; i < pending_.size(); ++i) queued_bytes_ += pending_[i].size();
     if (!write_in_flight_ && !pending_.empty()) {
         write_in_flight_ = true;
-        // One gather write for everything queued so far, or for as much of it as has at most
-        // kDigestedBytesPerWrite of data to digest (and at least one chunk).
+        // One gather write for everything queued so far, or, when there are data digests to
+        // compute, for the chunks up to the one that brings them to kDigestedBytesPerWrite.
         std::size_t take = 0;
         std::size_t digested = 0;
         while (take < pending_.size() && digested < kDigestedBytesPerWrite) {
