@@ -1,7 +1,8 @@
 // PDU serialization (RFC 7143 11.1): BHS, AHS, optional header digest, data segment padded
 // to 4 bytes, optional data digest (present only when the data segment is not empty).
 //
-// Output leaves as OutputChunks, gather lists for one writev: a PDU's own bytes, then
+// Output leaves as OutputChunks, gather lists for one writev: a PDU's own bytes (a BHS with
+// its header digest kept in the chunk itself, or a vector for anything longer), then
 // optionally data it borrows from a buffer it shares ownership of (read data goes out without
 // a copy), then that data's padding and digest.
 //
@@ -16,19 +17,28 @@
 #include <span>
 #include <vector>
 
+#include "iscsi/digest.h"
 #include "iscsi/pdu.h"
 
 namespace itd::iscsi {
 
 struct OutputChunk {
-    std::vector<std::uint8_t> head;          // BHS, AHS, header digest (and owned data)
+    // A PDU without AHS or owned data: its BHS and header digest, here (no allocation).
+    std::array<std::uint8_t, kBhsBytes + kDigestBytes> header{};
+    std::uint8_t header_bytes = 0;
+    std::vector<std::uint8_t> head;          // or BHS, AHS, header digest (and owned data)
     std::shared_ptr<const void> owner;       // keeps `data` alive until it has been sent
     std::span<const std::uint8_t> data;      // borrowed data segment, sent after head
     std::array<std::uint8_t, 8> tail{};      // padding and data digest of `data`
     std::uint8_t tail_bytes = 0;
     bool digest_pending = false;  // the data digest in `tail` is still to be computed
 
-    std::size_t size() const { return head.size() + data.size() + tail_bytes; }
+    std::size_t size() const { return header_bytes + head.size() + data.size() + tail_bytes; }
+    // The bytes to send, in order (some may be empty).
+    std::array<std::span<const std::uint8_t>, 4> pieces() const {
+        return {std::span(header.data(), header_bytes), std::span(head), data,
+                std::span(tail.data(), tail_bytes)};
+    }
 };
 
 // Sets TotalAHSLength and DataSegmentLength in the copy it writes from pdu.ahs and pdu.data.

@@ -150,9 +150,9 @@ void SocketConnection::pump() {
         gather_.clear();
         for (auto& c : in_flight_) {
             iscsi::finish_data_digest(c);
-            gather_.emplace_back(c.head.data(), c.head.size());
-            if (!c.data.empty()) gather_.emplace_back(c.data.data(), c.data.size());
-            if (c.tail_bytes > 0) gather_.emplace_back(c.tail.data(), c.tail_bytes);
+            for (auto piece : c.pieces()) {
+                if (!piece.empty()) gather_.emplace_back(piece.data(), piece.size());
+            }
         }
         // A view of gather_, not a copy: asio keeps the buffer sequence it is given.
         asio::async_write(socket_, std::span<const asio::const_buffer>(gather_),

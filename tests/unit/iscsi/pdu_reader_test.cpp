@@ -229,9 +229,8 @@ namespace itd::iscsi {
 namespace {
 
 std::vector<std::uint8_t> flatten(const OutputChunk& chunk) {
-    std::vector<std::uint8_t> out(chunk.head);
-    out.insert(out.end(), chunk.data.begin(), chunk.data.end());
-    out.insert(out.end(), chunk.tail.begin(), chunk.tail.begin() + chunk.tail_bytes);
+    std::vector<std::uint8_t> out;
+    for (auto piece : chunk.pieces()) out.insert(out.end(), piece.begin(), piece.end());
     EXPECT_EQ(out.size(), chunk.size());
     return out;
 }
