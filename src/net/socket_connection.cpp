@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <iterator>
+#include <utility>
 
 namespace itd::net {
 
@@ -82,12 +83,28 @@ void SocketConnection::close_from_anywhere() {
 void SocketConnection::run(scsi::Target& target, std::uint32_t itt, const scsi::Command& command) {
     // The SCSI core may finish on its own thread (file I/O pool) or inline; either way the
     // result comes back to this socket's thread, and never inside this call.
+    // Completions queue up and one posted handler delivers all that are there when it runs:
+    // a handler per command would allocate (asio keeps few spare handler blocks per thread).
     target.execute(command, [self = shared_from_this(), itt](scsi::CommandResult result) {
-        asio::post(self->socket_.get_executor(), [self, itt, result] {
-            self->connection_.on_scsi_done(itt, result);
-            self->pump();
-        });
+        bool post = false;
+        {
+            std::lock_guard lock(self->completions_mutex_);
+            self->completions_.push_back(Completion{itt, std::move(result)});
+            post = !std::exchange(self->completions_posted_, true);
+        }
+        if (post) asio::post(self->socket_.get_executor(), [self] { self->deliver_completions(); });
     });
+}
+
+void SocketConnection::deliver_completions() {
+    {
+        std::lock_guard lock(completions_mutex_);
+        std::swap(delivering_, completions_);
+        completions_posted_ = false;
+    }
+    for (const Completion& c : delivering_) connection_.on_scsi_done(c.itt, c.result);
+    delivering_.clear();
+    pump();
 }
 
 void SocketConnection::read_more() {
