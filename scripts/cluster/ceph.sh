@@ -44,6 +44,7 @@ usage() {
 die() { echo "$prog: $*" >&2; exit 1; }
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+mark() { echo "$(elapsed "$t0") s: $*" >>"$dir/log/start.log"; }  # start's timeline
 
 cmd_install() {
     local missing=() p
@@ -193,11 +194,21 @@ port_free() {  # PORT: nothing listens on 127.0.0.1:PORT (or on any address)
     ! ss -Hltn "( sport = :$1 )" 2>/dev/null | grep -q .
 }
 
-osd_up_and_in() {
-    ceph_cli osd stat -f json | /usr/bin/python3 -c '
-import json, sys
-s = json.load(sys.stdin)
-sys.exit(0 if s.get("num_up_osds") == 1 and s.get("num_in_osds") == 1 else 1)'
+osd_active() {  # osd.0 says (on its admin socket) it is booted and up in the OSD map
+    /usr/bin/python3 - "$dir/run/osd.0.asok" <<'PY'
+import json, socket, struct, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(2)
+s.connect(sys.argv[1])
+s.sendall(b'{"prefix": "status"}\0')
+data = b""
+while len(data) < 4 or len(data) < 4 + struct.unpack(">I", data[:4])[0]:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    data += chunk
+sys.exit(0 if json.loads(data[4:]).get("state") == "active" else 1)
+PY
 }
 
 rados_roundtrip() {  # an object written and read back in the itd pool: its PGs are active
@@ -213,6 +224,20 @@ s3() { env -i PATH="$PATH" ITD_S3_ENDPOINT="http://127.0.0.1:$rgw_port" \
     AWS_ACCESS_KEY_ID="$access_key" AWS_SECRET_ACCESS_KEY="$secret_key" \
     timeout -k 2 10 /usr/bin/python3 "$here/s3.py" "$@"; }
 
+write_keyring() {  # FILE ENTITY CAP...: a keyring holding a new random key for ENTITY
+    # A key is base64 of: type 1 (AES, 16 bits), creation time (2 x 32 bits, 0 here), length
+    # 16 (16 bits), 16 random bytes; all little-endian. ceph-authtool writes the same.
+    local file=$1 entity=$2 key cap
+    shift 2
+    key=$({ printf '\001\000\000\000\000\000\000\000\000\000\020\000'
+        head -c 16 /dev/urandom; } | base64 -w0)
+    {
+        printf '[%s]\n\tkey = %s\n' "$entity" "$key"
+        for cap; do printf '\tcaps %s\n' "$cap"; done
+    } >"$file"
+    chmod 600 "$file"
+}
+
 write_conf() {
     local fsid=$1
     cat >"$conf" <<EOF
@@ -223,6 +248,7 @@ fsid = $fsid
 mon_host = v2:127.0.0.1:$mon_port
 mon_initial_members = a
 public_addr = 127.0.0.1
+cluster_addr = 127.0.0.1
 ms_bind_msgr1 = false
 ms_bind_msgr2 = true
 ms_bind_ipv6 = false
@@ -231,6 +257,7 @@ ms_bind_port_max = $((osd_ports + 19))
 auth_cluster_required = cephx
 auth_service_required = cephx
 auth_client_required = cephx
+auth_allow_insecure_global_id_reclaim = false
 keyring = $dir/keyring/\$name.keyring
 run_dir = $dir/run
 crash_dir = $dir/crash
@@ -252,6 +279,8 @@ mon_data_avail_crit = 1
 mon_data_avail_warn = 2
 # Each map change waits for the next proposal: 1 s by default, a second per step at start.
 paxos_propose_interval = 0.1
+# There is no manager: without this the health turns to HEALTH_ERR (MGR_DOWN) after 2 minutes.
+mon_mgr_mkfs_grace = 31536000
 # Modest threads for a small shared machine.
 ms_async_op_threads = 2
 
@@ -280,15 +309,16 @@ rgw_data = $dir/rgw
 rgw_thread_pool_size = 32
 rgw_enable_usage_log = false
 rgw_dynamic_resharding = false
+rgw_lc_max_worker = 1
 log_file = $dir/log/\$name.log
 admin_socket = $dir/run/\$name.asok
 EOF
 }
 
-rgw_start() {  # start radosgw and wait until it answers HTTP and S3 with our keys
+rgw_start() {  # start radosgw and wait until it answers HTTP
     run_daemon rgw radosgw -n client.rgw.a
     wait_for "radosgw to answer HTTP on 127.0.0.1:$rgw_port" s3 ping
-    wait_for "radosgw to create the itd bucket" s3 mb itd
+    mark "radosgw answers HTTP"
 }
 
 parse_start_args() {
@@ -344,48 +374,59 @@ cmd_start() {
     secret_key=$(od -An -tx1 -N20 /dev/urandom | tr -d ' \n')
     write_conf "$fsid"
 
-    # Keyrings: one per daemon plus client.admin's; the monitor's initial key database gets
+    # Keyrings: one per daemon plus client.admin's. The monitor's initial key database gets
     # them all at mkfs, so no "ceph auth" round trip is needed afterwards.
     local k=$dir/keyring
-    ceph-authtool "$k/mon.a.keyring" --create-keyring --gen-key -n mon. --cap mon 'allow *' >/dev/null
-    ceph-authtool "$k/client.admin.keyring" --create-keyring --gen-key -n client.admin \
-        --cap mon 'allow *' --cap osd 'allow *' --cap mgr 'allow *' >/dev/null
-    ceph-authtool "$k/osd.0.keyring" --create-keyring --gen-key -n osd.0 \
-        --cap mon 'allow profile osd' --cap osd 'allow *' --cap mgr 'allow profile osd' >/dev/null
-    ceph-authtool "$k/client.rgw.a.keyring" --create-keyring --gen-key -n client.rgw.a \
-        --cap mon 'allow rw' --cap osd 'allow rwx' --cap mgr 'allow rw' >/dev/null
-    cp "$k/mon.a.keyring" "$k/mkfs.keyring"
-    for d in client.admin osd.0 client.rgw.a; do
-        ceph-authtool "$k/mkfs.keyring" --import-keyring "$k/$d.keyring" >/dev/null
-    done
-    chmod 600 "$k"/*.keyring
+    write_keyring "$k/mon.a.keyring" mon. 'mon = "allow *"'
+    write_keyring "$k/client.admin.keyring" client.admin \
+        'mon = "allow *"' 'osd = "allow *"' 'mgr = "allow *"'
+    write_keyring "$k/osd.0.keyring" osd.0 \
+        'mon = "allow profile osd"' 'osd = "allow *"' 'mgr = "allow profile osd"'
+    write_keyring "$k/client.rgw.a.keyring" client.rgw.a \
+        'mon = "allow rw"' 'osd = "allow rwx"' 'mgr = "allow rw"'
+    cat "$k"/{mon.a,client.admin,osd.0,client.rgw.a}.keyring >"$k/mkfs.keyring"
 
-    monmaptool --create --enable-all-features --fsid "$fsid" --addv a "[v2:127.0.0.1:$mon_port]" "$dir/monmap" \
-        >/dev/null
+    monmaptool --create --enable-all-features --fsid "$fsid" \
+        --addv a "[v2:127.0.0.1:$mon_port]" "$dir/monmap" >/dev/null
     ceph-mon -c "$conf" --mkfs -i a --monmap "$dir/monmap" --keyring "$k/mkfs.keyring" \
         >>"$dir/log/mon.out" 2>&1 || fail_start "ceph-mon --mkfs failed"
     rm -f "$k/mkfs.keyring"
+    mark "keyrings and monitor store created"
     run_daemon mon ceph-mon -i a
 
-    # The OSD: registered in the OSD map, its memstore created, then started.
-    ceph_cli osd new "$osd_uuid" 0 >/dev/null 2>>"$dir/log/osd.out" ||
-        fail_start "ceph osd new failed (monitor not answering?)"
+    # osd.0 is registered in the OSD map and the itd pool created (one ceph call: each costs
+    # most of a second) while the OSD's memstore is created; then the OSD starts.
+    local cli_pid
+    printf '%s\n' "osd new $osd_uuid 0" "osd pool create itd 16 16 replicated" \
+        "osd pool application enable itd rados" |
+        ceph_cli >>"$dir/log/mon.out" 2>&1 &
+    cli_pid=$!
     ceph-osd -c "$conf" -i 0 --mkfs --osd-uuid "$osd_uuid" >>"$dir/log/osd.out" 2>&1 ||
         fail_start "ceph-osd --mkfs failed"
+    mark "osd.0 memstore created"
+    wait "$cli_pid" || fail_start "ceph osd new / osd pool create itd failed"
+    mark "osd.0 registered, pool itd created"
     run_daemon osd ceph-osd -i 0
-    # The itd pool is created while the OSD boots (one ceph call for both commands).
-    printf 'osd pool create itd 16 16 replicated\nosd pool application enable itd rados\n' |
-        ceph_cli >/dev/null 2>>"$dir/log/mon.out" || fail_start "creating pool itd failed"
-    wait_for "osd.0 to be up and in" osd_up_and_in
+    # Waiting for the OSD first: a client that finds no OSD up waits up to 5 s (objecter tick)
+    # before it looks at the OSD map again.
+    wait_for "osd.0 to be up" osd_active
+    mark "osd.0 up"
+    # A write and a read in the itd pool: osd.0 is up and in and the pool's PGs are active
+    # (with size-1 pools on one OSD, also clean). Without a manager "ceph pg stat" knows nothing.
     wait_for "the itd pool to take a write and a read" rados_roundtrip
     local t_rados
     t_rados=$(elapsed "$t0")
+    mark "pool itd written and read"
 
-    # radosgw: the user first (radosgw-admin creates the zone's pools), then the gateway.
+    # radosgw first (it creates the zone's pools), then the S3 user and bucket: a request
+    # signed with the user's keys is the end-to-end check.
+    rgw_start
     timeout -k 2 "$(remaining)" radosgw-admin -c "$conf" user create --uid itd \
         --display-name itd --access-key "$access_key" --secret-key "$secret_key" \
         >/dev/null 2>>"$dir/log/rgw.out" || fail_start "radosgw-admin user create failed"
-    rgw_start
+    mark "S3 user itd created"
+    wait_for "radosgw to create the itd bucket" s3 mb itd
+    mark "bucket itd created"
 
     cat >"$dir/env" <<EOF
 export CEPH_CONF='$conf'
@@ -419,6 +460,7 @@ cmd_start_rgw() {
     nice=10 t0=$(now) started=(mon osd)
     deadline=$(awk -v n="$t0" 'BEGIN { printf "%.3f", n + 60 }')
     rgw_start
+    wait_for "radosgw to accept the itd user's requests" s3 mb itd
     echo "$prog: radosgw up in $(elapsed "$t0") s"
 }
 
