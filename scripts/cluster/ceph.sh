@@ -70,7 +70,6 @@ cmd_install() {
 
 # ---- the state directory -------------------------------------------------------------------
 
-daemons=(rgw osd mon)          # stop order; start order is the reverse
 declare -A ceph_name=([mon]=mon.a [osd]=osd.0 [rgw]=client.rgw.a)
 
 set_dir() {  # DIR: absolute paths of everything under it
@@ -145,7 +144,7 @@ cmd_env() {
 
 log_tails() {
     local f
-    for f in "$dir"/log/*.log; do
+    for f in "$dir"/log/*.log "$dir"/log/*.out; do
         [ -s "$f" ] || continue
         echo "---- last lines of $f" >&2
         tail -n 25 "$f" >&2
@@ -177,6 +176,7 @@ wait_for() {  # WHAT COMMAND...: run COMMAND every 0.2 s until it succeeds or th
     done
 }
 
+# shellcheck disable=SC2120  # without arguments it reads commands from stdin
 ceph_cli() {  # the ceph command line tool, bounded by the start deadline
     local t
     t=$(remaining)
@@ -399,7 +399,7 @@ cmd_start() {
     local cli_pid
     printf '%s\n' "osd new $osd_uuid 0" "osd pool create itd 16 16 replicated" \
         "osd pool application enable itd rados" |
-        ceph_cli >>"$dir/log/mon.out" 2>&1 &
+        ceph_cli >>"$dir/log/mon.out" 2>&1 &  # shellcheck disable=SC2119
     cli_pid=$!
     ceph-osd -c "$conf" -i 0 --mkfs --osd-uuid "$osd_uuid" >>"$dir/log/osd.out" 2>&1 ||
         fail_start "ceph-osd --mkfs failed"
@@ -438,7 +438,7 @@ export AWS_SECRET_ACCESS_KEY='$secret_key'
 export AWS_DEFAULT_REGION=us-east-1
 EOF
     chmod 600 "$dir/env"
-    echo "rgw_port=$rgw_port" >"$dir/run/ports"
+    echo "$nice" >"$dir/run/nice"
     echo "$prog: cluster up in $(elapsed "$t0") s (RADOS usable after $t_rados s):" \
         "mon 127.0.0.1:$mon_port, S3 http://127.0.0.1:$rgw_port, pool itd, bucket itd; $dir"
 }
@@ -451,13 +451,16 @@ cmd_stop_rgw() {
 cmd_start_rgw() {
     set_dir "$@"
     [ -f "$dir/env" ] || die "no cluster in $dir"
-    pid_of mon >/dev/null && pid_of osd >/dev/null || die "the monitor or OSD of $dir is not running"
+    if ! pid_of mon >/dev/null || ! pid_of osd >/dev/null; then
+        die "the monitor or OSD of $dir is not running"
+    fi
     if pid=$(pid_of rgw); then die "radosgw already runs from $dir (PID $pid)"; fi
     # shellcheck disable=SC1091
     eval "$(sed -n 's/^export //p' "$dir/env")"
     access_key=$AWS_ACCESS_KEY_ID secret_key=$AWS_SECRET_ACCESS_KEY
     rgw_port=${ITD_S3_ENDPOINT##*:}
-    nice=10 t0=$(now) started=(mon osd)
+    nice=$(cat "$dir/run/nice" 2>/dev/null || echo 10)
+    t0=$(now) started=(mon osd)
     deadline=$(awk -v n="$t0" 'BEGIN { printf "%.3f", n + 60 }')
     rgw_start
     wait_for "radosgw to accept the itd user's requests" s3 mb itd
