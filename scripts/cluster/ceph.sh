@@ -14,9 +14,10 @@
 #   ceph.sh env DIR                 prints the shell exports for clients:
 #                                   eval "$(scripts/cluster/ceph.sh env DIR)"
 #   ceph.sh status DIR              which daemons of DIR run; exit 0 only if all of them do
-#   ceph.sh stop-rgw DIR, ceph.sh start-rgw DIR
-#                                   stop radosgw alone / start it again and wait until it
-#                                   answers (fault tests: the S3 gateway goes away and returns)
+#   ceph.sh stop-rgw DIR [--kill], ceph.sh start-rgw DIR
+#                                   stop radosgw alone (SIGTERM, or SIGKILL with --kill) /
+#                                   start it again and wait until it answers (fault tests:
+#                                   the S3 gateway goes away and returns)
 #
 # The cluster: one monitor (mon.a), one OSD (osd.0) and one radosgw (client.rgw.a), each with
 # its own cephx keyring; client.admin's keyring is the one CEPH_CONF points clients to. There is
@@ -90,21 +91,23 @@ pid_of() {  # DAEMON: prints the PID if that daemon of $dir runs (checked agains
     echo "$pid"
 }
 
-stop_daemon() {  # DAEMON SIGNAL: signal it, wait up to 15 s for it to exit, then SIGKILL it
+exited() {  # PID: gone, or a zombie (a child of this shell when start fails)
+    [ ! -d "/proc/$1" ] || [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" = Z ]
+}
+
+stop_daemon() {  # DAEMON SIGNAL GRACE: signal it, wait up to GRACE s, then SIGKILL it
     local pid i
     pid=$(pid_of "$1") || { rm -f "$dir/run/$1.pid"; return 0; }
     kill -"$2" "$pid" 2>/dev/null || true
-    for ((i = 0; i < 150; i++)); do
-        [ -d "/proc/$pid" ] || break
-        # A zombie child of ours (start failed within this shell) has exited too.
-        [ "$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null)" = Z ] && break
+    for ((i = 0; i < $3 * 10; i++)); do
+        exited "$pid" && break
         sleep 0.1
     done
-    if [ -d "/proc/$pid" ] && [ "$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null)" != Z ]; then
-        echo "$prog: ${ceph_name[$1]} (PID $pid) still runs after 15 s: SIGKILL" >&2
+    if ! exited "$pid"; then
+        echo "$prog: ${ceph_name[$1]} (PID $pid) still runs $3 s after SIG$2: SIGKILL" >&2
         kill -KILL "$pid" 2>/dev/null || true
-        for ((i = 0; i < 50 && ${#pid} > 0; i++)); do
-            [ -d "/proc/$pid" ] || break
+        for ((i = 0; i < 50; i++)); do
+            exited "$pid" && break
             sleep 0.1
         done
     fi
@@ -114,11 +117,12 @@ stop_daemon() {  # DAEMON SIGNAL: signal it, wait up to 15 s for it to exit, the
 cmd_stop() {
     set_dir "$@"
     [ -d "$dir" ] || return 0
-    # radosgw first (it talks to the OSD while it shuts down). The OSD gets SIGKILL: on SIGTERM
-    # the memstore would write every object to DIR, and its contents are discarded anyway.
-    stop_daemon rgw TERM
-    stop_daemon osd KILL
-    stop_daemon mon TERM
+    # radosgw first (it talks to the OSD while it shuts down; with a full OSD it hangs, hence
+    # only 5 s). The OSD gets SIGKILL: on SIGTERM the memstore would write every object to DIR,
+    # and its contents are discarded anyway.
+    stop_daemon rgw TERM 5
+    stop_daemon osd KILL 5
+    stop_daemon mon TERM 10
 }
 
 cmd_status() {
@@ -443,9 +447,13 @@ EOF
         "mon 127.0.0.1:$mon_port, S3 http://127.0.0.1:$rgw_port, pool itd, bucket itd; $dir"
 }
 
-cmd_stop_rgw() {
-    set_dir "$@"
-    stop_daemon rgw TERM
+cmd_stop_rgw() {  # DIR [--kill]
+    set_dir "${1:-}"
+    case ${2:-} in
+        "") stop_daemon rgw TERM 15 ;;
+        --kill) stop_daemon rgw KILL 5 ;;
+        *) usage ;;
+    esac
 }
 
 cmd_start_rgw() {

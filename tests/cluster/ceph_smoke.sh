@@ -80,7 +80,7 @@ PY
 }
 
 rgw_restart() {
-    "$cluster" stop-rgw "$dir" &&
+    "$cluster" stop-rgw "$dir" --kill &&
         ! "$s3" ping >/dev/null 2>&1 &&
         "$cluster" start-rgw "$dir" &&
         "$s3" get itd small-key | cmp -s - <(printf 'x%.0s' $(seq 4096))
