@@ -22,12 +22,16 @@
 # The cluster: one monitor (mon.a), one OSD (osd.0) and one radosgw (client.rgw.a), each with
 # its own cephx keyring; client.admin's keyring is the one CEPH_CONF points clients to. There is
 # no manager: nothing here needs one (pools are created by the monitor, and the OSD and radosgw
-# run without it); the health says "no active mgr" and `ceph -s` / `ceph pg stat` show no PG
-# statistics, which is why start checks PGs by writing and reading an object instead.
+# run without it). What it would provide is statistics: `ceph pg stat`, `ceph df` and `ceph osd
+# pool stats` wait for a manager forever, `rados df` and librados's cluster and pool statistics
+# read zero, `ceph -s` shows no PGs. That is why start checks the PGs by writing and reading an
+# object instead.
 #
 # The OSD keeps its objects in memory (osd_objectstore = memstore, capped at --memstore-gib):
 # Ceph's own durability is not under test here, only itd's use of RADOS and S3. The data is
-# lost when the OSD stops, and start always creates a fresh cluster. Pools have size 1.
+# lost when the OSD stops, and start always creates a fresh cluster. Pools have size 1. At 95 %
+# of the cap the OSD is full and Ceph holds every write (RADOS and S3) until space is freed:
+# size tests below that.
 #
 # Ports: the monitor listens on 127.0.0.1:--mon-port (msgr2 only), the OSD on four ports from
 # --osd-ports up (at most 20 are tried), radosgw on 127.0.0.1:--rgw-port. Two clusters can run
