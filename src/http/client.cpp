@@ -299,9 +299,11 @@ Result<std::unique_ptr<Connection>> Client::Impl::connect() {
     // which has its own timeouts (resolv.conf).
     tcp::resolver resolver(conn->io);
     error_code ec;
-    const auto targets = resolver.resolve(endpoint.host, std::to_string(endpoint.port),
+    const std::string& address =
+        options.connect_address.empty() ? endpoint.host : options.connect_address;
+    const auto targets = resolver.resolve(address, std::to_string(endpoint.port),
                                           tcp::resolver::numeric_service, ec);
-    if (ec) return fail(Errc::unavailable, "resolve " + endpoint.host + ": " + ec.message());
+    if (ec) return fail(Errc::unavailable, "resolve " + address + ": " + ec.message());
 
     if (endpoint.tls) {
         conn->tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(conn->io, *ssl_ctx);
