@@ -220,15 +220,26 @@ Result<http::Response> S3ObjectStore::Impl::execute(const Call& call, const std:
 
 Status S3ObjectStore::Impl::check_bucket_exists() {
     const std::string what_bucket = "S3 bucket " + opts.bucket + " at " + where;
-    auto head = execute(Call{bhttp::verb::head, bucket_path, "", {}, {}}, what_bucket);
-    if (!head) return std::unexpected(head.error());
-    if (head->status == 200) return {};
-    if (head->status == 301) {
+    // A one-key listing rather than HEAD: it needs the same permission (s3:ListBucket), and a
+    // refusal comes with S3's error code (SignatureDoesNotMatch, InvalidAccessKeyId, …),
+    // which a HEAD answer has no body for.
+    auto probe =
+        execute(Call{bhttp::verb::get,
+                     bucket_path,
+                     "list-type=2&max-keys=1&prefix=" + sigv4::uri_encode(opts.key_prefix, true),
+                     {},
+                     {}},
+                what_bucket);
+    if (!probe) return std::unexpected(probe.error());
+    if (probe->status == 200) return {};
+    if (probe->status == 301) {
         return fail(
             Errc::failed_precondition,
             what_bucket + ": HTTP 301 (the bucket is in another region than " + opts.region + ")");
     }
-    if (head->status != 404) return std::unexpected(map_status(*head, what_bucket));
+    if (probe->status != 404 || s3xml::parse_error(body_text(*probe)).code != "NoSuchBucket") {
+        return std::unexpected(map_status(*probe, what_bucket));
+    }
     if (!opts.create_bucket) {
         return fail(Errc::not_found,
                     what_bucket + " does not exist (create it, or ask for create_bucket)");

@@ -67,7 +67,7 @@ struct S3Options {
 
 class S3ObjectStore final : public ObjectStore {
   public:
-    // Checks the options, then the bucket (HEAD): not_found when it does not exist and
+    // Checks the options, then the bucket (a one-key listing): not_found when it does not exist and
     // create_bucket is off; invalid_argument for a bad endpoint, bucket name or region;
     // failed_precondition when S3 refuses (bad credentials, no access); unavailable when the
     // service cannot be reached within the retry policy.
