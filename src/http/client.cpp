@@ -92,6 +92,10 @@ struct Connection {
     beast::flat_buffer buffer;
     std::string verify_failure;  // why the TLS peer was refused, filled by the verify callback
 
+    // Beast reads at most the buffer's free capacity per call (and no less than 512 bytes):
+    // without room reserved, a 256 KiB body would take 512 reads of 512 bytes.
+    Connection() { buffer.reserve(64 * 1024); }
+
     beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
 
     // Runs the io_context until the operation that start() begins has completed. The

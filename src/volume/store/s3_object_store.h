@@ -42,9 +42,11 @@
 namespace itd::volume {
 
 struct S3RetryPolicy {
-    int max_attempts = 8;  // tries of one request, the first one included
-    std::chrono::milliseconds initial_backoff{50};
-    std::chrono::milliseconds max_backoff{2000};
+    // Patient by default: a block device would rather stall a few seconds (a gateway that
+    // restarts) than fail a write. The caps sum to 21.3 s; the waits average half of that.
+    int max_attempts = 10;  // tries of one request, the first one included
+    std::chrono::milliseconds initial_backoff{100};
+    std::chrono::milliseconds max_backoff{5000};
     std::chrono::milliseconds max_total_time{30000};  // from the first try to the last retry
     // Nondeterminism, injected for tests: how to wait, and the jitter's seed (0: random).
     std::function<void(std::chrono::milliseconds)> sleep;  // empty: this_thread::sleep_for

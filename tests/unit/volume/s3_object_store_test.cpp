@@ -496,10 +496,10 @@ TEST_F(S3ObjectStoreTest, RetriesSlowDownAndServerErrorsWithJitteredBackoff) {
     ASSERT_TRUE(store->put("k", bytes("v")));
     EXPECT_EQ(store->retries(), 5u);
     EXPECT_EQ(store->get_all("k").value(), bytes("v"));
-    // Full jitter: retry n waits in [0, min(2000, 50 * 2^n)] ms.
+    // Full jitter: retry n waits in [0, min(5000, 100 * 2^n)] ms.
     ASSERT_EQ(sleeps_.size(), 5u);
     for (std::size_t n = 0; n < sleeps_.size(); ++n) {
-        EXPECT_LE(sleeps_[n].count(), std::min<long>(2000, 50L << n)) << n;
+        EXPECT_LE(sleeps_[n].count(), std::min<long>(5000, 100L << n)) << n;
     }
 }
 
