@@ -168,6 +168,57 @@ TEST_F(S3Service, RefusalsAreClear) {
         << unknown.error().message;
 }
 
+// The gateway goes away for a few seconds and comes back: calls stall within the retry policy
+// and none fails. Runs when the commands to stop and start it are given, e.g.
+//   ITD_S3_STOP_CMD="scripts/cluster/ceph.sh stop-rgw DIR"
+//   ITD_S3_START_CMD="scripts/cluster/ceph.sh start-rgw DIR"
+TEST_F(S3Service, SurvivesAGatewayRestart) {
+    if (env("ITD_S3_STOP_CMD").empty() || env("ITD_S3_START_CMD").empty()) {
+        GTEST_SKIP() << "set ITD_S3_STOP_CMD and ITD_S3_START_CMD to stop and start the gateway";
+    }
+    auto store = open(options());
+    ASSERT_TRUE(store);
+    std::atomic<bool> done{false};
+    std::atomic<int> ops{0}, failed{0};
+    std::atomic<std::int64_t> longest_ms{0};
+    std::string first_failure;
+    std::thread worker([&] {
+        const std::vector<std::uint8_t> data(64 * 1024, 0x5a);
+        for (int i = 0; !done && i < 100000; ++i) {
+            const auto start = Clock::now();
+            const std::string key = "restart/" + std::to_string(i % 50);
+            Status st = store->put(key, data);
+            if (st) {
+                auto back = store->get_all(key);
+                if (!back) st = std::unexpected(back.error());
+            }
+            const auto ms =
+                std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+            if (ms > longest_ms) longest_ms = ms;
+            if (!st) {
+                if (failed++ == 0) first_failure = st.error().message;
+            }
+            ++ops;
+        }
+    });
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    const auto down = Clock::now();
+    EXPECT_EQ(std::system(env("ITD_S3_STOP_CMD").c_str()), 0);
+    std::this_thread::sleep_for(std::chrono::seconds(3));
+    EXPECT_EQ(std::system(env("ITD_S3_START_CMD").c_str()), 0);
+    const double outage_s = std::chrono::duration<double>(Clock::now() - down).count();
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    done = true;
+    worker.join();
+    std::printf(
+        "gateway down %.1f s: %d put+get pairs, %d failed, longest pair %lld ms, %llu "
+        "retries\n",
+        outage_s, ops.load(), failed.load(), static_cast<long long>(longest_ms.load()),
+        static_cast<unsigned long long>(store->retries()));
+    EXPECT_EQ(failed.load(), 0) << first_failure;
+    clean(*store);
+}
+
 // Not a timed test: prints PUT and GET throughput of 256 KiB objects (the default page size),
 // one caller and several, for the benchmark notes.
 TEST_F(S3Service, Throughput256KiB) {
