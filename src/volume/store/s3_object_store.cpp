@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <boost/asio/ip/address.hpp>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <thread>
@@ -267,6 +268,17 @@ Status S3ObjectStore::Impl::check_bucket_exists() {
     Error e = map_status(*created, "S3 create bucket " + opts.bucket + " at " + where);
     if (e.code == Errc::conflict) e.code = Errc::failed_precondition;  // someone else's bucket
     return std::unexpected(std::move(e));
+}
+
+std::optional<sigv4::Credentials> s3_credentials_from_environment() {
+    const auto get = [](const char* name) {
+        const char* v = std::getenv(name);
+        return std::string(v ? v : "");
+    };
+    sigv4::Credentials c{get("AWS_ACCESS_KEY_ID"), get("AWS_SECRET_ACCESS_KEY"),
+                         get("AWS_SESSION_TOKEN")};
+    if (c.access_key_id.empty() || c.secret_access_key.empty()) return std::nullopt;
+    return c;
 }
 
 Result<std::unique_ptr<S3ObjectStore>> S3ObjectStore::open(S3Options options) {

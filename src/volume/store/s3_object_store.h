@@ -32,6 +32,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 
@@ -66,6 +67,10 @@ struct S3Options {
     // The clock that dates signatures; empty: the system clock.
     std::function<std::chrono::system_clock::time_point()> now;
 };
+
+// Credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and (optional) AWS_SESSION_TOKEN;
+// nullopt unless both of the first two are set and non-empty.
+std::optional<sigv4::Credentials> s3_credentials_from_environment();
 
 class S3ObjectStore final : public ObjectStore {
   public:

@@ -648,5 +648,37 @@ TEST_F(S3ObjectStoreTest, ParallelCallersShareABoundedPool) {
     EXPECT_LE(server_.max_concurrent_requests(), 2u);
 }
 
+TEST(S3Credentials, FromEnvironment) {
+    // Put back what was set: S3Service.* in this process read the same variables.
+    struct Saved {
+        const char* name;
+        std::optional<std::string> value;
+    };
+    std::vector<Saved> saved;
+    for (const char* name : {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"}) {
+        const char* v = std::getenv(name);
+        saved.push_back({name, v ? std::optional<std::string>(v) : std::nullopt});
+    }
+    ::unsetenv("AWS_ACCESS_KEY_ID");
+    ::setenv("AWS_SECRET_ACCESS_KEY", "s", 1);
+    ::unsetenv("AWS_SESSION_TOKEN");
+    EXPECT_FALSE(s3_credentials_from_environment());
+    ::setenv("AWS_ACCESS_KEY_ID", "id", 1);
+    auto c = s3_credentials_from_environment();
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->access_key_id, "id");
+    EXPECT_EQ(c->secret_access_key, "s");
+    EXPECT_EQ(c->session_token, "");
+    ::setenv("AWS_SECRET_ACCESS_KEY", "", 1);
+    EXPECT_FALSE(s3_credentials_from_environment());
+    for (const Saved& s : saved) {
+        if (s.value) {
+            ::setenv(s.name, s.value->c_str(), 1);
+        } else {
+            ::unsetenv(s.name);
+        }
+    }
+}
+
 }  // namespace
 }  // namespace itd::volume
