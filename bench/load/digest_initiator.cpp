@@ -42,7 +42,7 @@ std::string errno_text(const char* what) {
     return std::string(what) + ": " + std::strerror(errno);
 }
 
-// The remaining bytes of an output chunk, from `offset`, as up to three iovecs.
+// The remaining bytes of an output chunk, from `offset`, as up to four iovecs.
 int chunk_iovecs(const iscsi::OutputChunk& c, std::size_t offset, iovec* out) {
     int n = 0;
     auto add = [&](const std::uint8_t* p, std::size_t size) {
@@ -53,9 +53,7 @@ int chunk_iovecs(const iscsi::OutputChunk& c, std::size_t offset, iovec* out) {
         out[n++] = iovec{const_cast<std::uint8_t*>(p + offset), size - offset};
         offset = 0;
     };
-    add(c.head.data(), c.head.size());
-    add(c.data.data(), c.data.size());
-    add(c.tail.data(), c.tail_bytes);
+    for (auto piece : c.pieces()) add(piece.data(), piece.size());
     return n;
 }
 
@@ -224,7 +222,7 @@ std::expected<void, std::string> Initiator::flush() {
         int n = 0;
         std::size_t offset = out_front_sent_;
         for (const auto& chunk : out_) {
-            if (n + 3 > kMaxIovecs) break;
+            if (n + 4 > kMaxIovecs) break;
             n += chunk_iovecs(chunk, offset, iov.data() + n);
             offset = 0;
         }

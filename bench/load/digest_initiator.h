@@ -122,7 +122,10 @@ class Initiator {
     std::span<std::uint8_t> place(const iscsi::Bhs& bhs);  // PduReader's placement
     void complete(Slot& slot, Outcome outcome);
     void track_sns(const iscsi::Bhs& bhs, bool carries_status);
-    void queue(iscsi::OutputChunk chunk) { out_.push_back(std::move(chunk)); }
+    void queue(iscsi::OutputChunk chunk) {
+        iscsi::finish_data_digest(chunk);
+        out_.push_back(std::move(chunk));
+    }
     bool header_digest() const { return negotiated_.header_digest; }
     bool data_digest() const { return negotiated_.data_digest; }
 

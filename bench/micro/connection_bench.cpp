@@ -78,9 +78,7 @@ class LoggedIn final : public iscsi::CommandRunner {
     std::vector<Pdu> sent() {
         std::vector<std::uint8_t> bytes;
         for (auto& chunk : conn_->take_output()) {
-            bytes.insert(bytes.end(), chunk.head.begin(), chunk.head.end());
-            bytes.insert(bytes.end(), chunk.data.begin(), chunk.data.end());
-            bytes.insert(bytes.end(), chunk.tail.begin(), chunk.tail.begin() + chunk.tail_bytes);
+            for (auto piece : chunk.pieces()) bytes.insert(bytes.end(), piece.begin(), piece.end());
         }
         std::vector<Pdu> out;
         std::span<const std::uint8_t> rest = bytes;
@@ -177,7 +175,7 @@ std::vector<std::uint8_t> command_bytes(bool write) {
 
 // StatSN of a response chunk (bytes 24-27 of its BHS).
 std::uint32_t chunk_stat_sn(const iscsi::OutputChunk& chunk) {
-    return load_be32(&chunk.head[24]);
+    return load_be32(&chunk.pieces()[0][24]);
 }
 
 void command(benchmark::State& state, bool write) {
@@ -214,7 +212,7 @@ void command(benchmark::State& state, bool write) {
         ITD_CHECK(out.size() == 1 && out.front().size() == expect_out_bytes);
         s.saw_stat_sn(chunk_stat_sn(out.front()));
         out_bytes += out.front().size();
-        benchmark::DoNotOptimize(out.front().head.data());
+        benchmark::DoNotOptimize(out.front().header.data());
     }
     allocs.report(state);
     state.SetItemsProcessed(state.iterations());

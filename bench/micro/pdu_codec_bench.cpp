@@ -132,6 +132,7 @@ void serialize_borrowed(benchmark::State& state, Shape shape, bool digests) {
         iscsi::OutputChunk chunk =
             iscsi::serialize_borrowed(header, *owner, owner, digests, digests);
         wire_bytes = chunk.size();
+        benchmark::DoNotOptimize(chunk.header.data());
         benchmark::DoNotOptimize(chunk.head.data());
         benchmark::DoNotOptimize(chunk.tail.data());
         benchmark::ClobberMemory();

@@ -92,6 +92,10 @@ struct Connection {
     beast::flat_buffer buffer;
     std::string verify_failure;  // why the TLS peer was refused, filled by the verify callback
 
+    // Beast reads at most the buffer's free capacity per call (and no less than 512 bytes):
+    // without room reserved, a 256 KiB body would take 512 reads of 512 bytes.
+    Connection() { buffer.reserve(64 * 1024); }
+
     beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
 
     // Runs the io_context until the operation that start() begins has completed. The
@@ -299,9 +303,11 @@ Result<std::unique_ptr<Connection>> Client::Impl::connect() {
     // which has its own timeouts (resolv.conf).
     tcp::resolver resolver(conn->io);
     error_code ec;
-    const auto targets = resolver.resolve(endpoint.host, std::to_string(endpoint.port),
+    const std::string& address =
+        options.connect_address.empty() ? endpoint.host : options.connect_address;
+    const auto targets = resolver.resolve(address, std::to_string(endpoint.port),
                                           tcp::resolver::numeric_service, ec);
-    if (ec) return fail(Errc::unavailable, "resolve " + endpoint.host + ": " + ec.message());
+    if (ec) return fail(Errc::unavailable, "resolve " + address + ": " + ec.message());
 
     if (endpoint.tls) {
         conn->tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(conn->io, *ssl_ctx);

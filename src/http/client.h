@@ -80,6 +80,9 @@ struct ClientOptions {
     std::size_t max_connections = 64;                  // open at once; callers beyond wait
     std::size_t max_response_body_bytes = 256u << 20;  // a larger response is an io_error
     std::string ca_file;  // TLS: verify against this CA bundle (empty: system default)
+    // Non-empty: connect to this address (or name) instead of resolving the endpoint's host,
+    // like curl --resolve. The Host header, SNI and certificate check still use the host.
+    std::string connect_address;
 };
 
 // Blocking, thread-safe; keeps idle keep-alive connections to one endpoint and reuses them.

@@ -52,7 +52,10 @@ Connection::~Connection() {
 
 bool Connection::has_running_commands() const { return running_ > 0; }
 
-void Connection::take_output(std::vector<OutputChunk>& into) {
+void Connection::take_output(std::vector<OutputChunk>& into, Digests digests) {
+    if (digests == Digests::computed) {
+        for (auto& chunk : output_) finish_data_digest(chunk);
+    }
     if (into.empty()) {
         std::swap(into, output_);  // the two vectors trade their room
     } else {
@@ -214,6 +217,7 @@ void Connection::handle_full_feature_pdu(Pdu pdu) {
         case static_cast<std::uint8_t>(Opcode::data_out):
             if (discovery) return protocol_error(bhs, kRejectProtocolError);
             handle_data_out(pdu);
+            reader_.recycle(std::move(pdu.data));
             return;
         case static_cast<std::uint8_t>(Opcode::snack_request):
             // SNACK needs error recovery level 1 or more; we negotiate 0 (RFC 7143 11.16).
@@ -248,7 +252,10 @@ void Connection::handle_full_feature_pdu(Pdu pdu) {
             if (q.pdu.bhs.cmd_sn() == bhs.cmd_sn()) return;
     }
     bool valid = true;
-    if (bhs.opcode() == Opcode::scsi_command) valid = create_task(pdu);
+    if (bhs.opcode() == Opcode::scsi_command) {
+        valid = create_task(pdu);
+        reader_.recycle(std::move(pdu.data));  // copied into the task: the header is enough now
+    }
     if (phase_ == Phase::closing) return;
 
     if (immediate) {

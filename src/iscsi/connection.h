@@ -23,6 +23,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/buffer_pool.h"
 #include "iscsi/login.h"
 #include "iscsi/pdu.h"
 #include "iscsi/pdu_reader.h"
@@ -61,8 +62,11 @@ public:
     // Serialized PDUs ready for the socket, in order, as gather lists (read data is borrowed
     // from the command's buffer or a memory volume's mapping, not copied).
     bool has_output() const { return !output_.empty(); }
-    // Moves them to the end of into (which keeps its room: no allocation once warm).
-    void take_output(std::vector<OutputChunk>& into);
+    // Moves them to the end of into (which keeps its room: no allocation once warm), with
+    // their data digests computed, or with Digests::deferred left for the caller to finish
+    // (finish_data_digest) just before it sends each chunk.
+    enum class Digests { computed, deferred };
+    void take_output(std::vector<OutputChunk>& into, Digests digests = Digests::computed);
     std::vector<OutputChunk> take_output();
 
     // True once the connection should close after its output has been sent.
@@ -90,6 +94,8 @@ public:
     void set_peer_address(std::string address) { peer_address_ = std::move(address); }
 
 private:
+    // Read buffer bytes a connection keeps for its next commands: eight 1 MiB reads.
+    static constexpr std::size_t kKeptReadBufferBytes = 8u << 20;
     using TaskMap = std::unordered_map<std::uint32_t, std::unique_ptr<ScsiTask>>;
     enum class Phase : std::uint8_t { login, full_feature, closing };
     // A non-immediate PDU waiting for its CmdSN. A rejected SCSI command still holds its slot
@@ -172,6 +178,8 @@ private:
     std::vector<TaskMap::node_type> spare_nodes_;
     std::size_t running_ = 0;  // commands handed to the runner and not yet done
     std::uint64_t buffered_bytes_ = 0;  // data buffers held by tasks_
+    // Read buffers come from here and go back when sent (from a memory volume, untouched).
+    BufferPool read_buffers_{kKeptReadBufferBytes};
     // A TMF waiting for aborted commands that were already running to finish.
     std::vector<PendingTmf> pending_tmfs_;
     // TARGET COLD RESET answered or about to be: the connection closes once the answer is out.

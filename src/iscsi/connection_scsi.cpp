@@ -114,7 +114,7 @@ bool Connection::create_task(const Pdu& pdu) {
     buffered_bytes_ += task->expected_length_bytes;
     if (task->write) task->data_out.resize(task->expected_length_bytes);
     if (task->read && task->expected_length_bytes > 0) {
-        task->data_in = std::make_shared_for_overwrite<std::uint8_t[]>(task->expected_length_bytes);
+        task->data_in = read_buffers_.get(task->expected_length_bytes);
     }
     std::copy(pdu.data.begin(), pdu.data.end(), task->data_out.begin());
     task->received_bytes = immediate_bytes;

@@ -183,9 +183,19 @@ std::expected<void, FramingError> PduReader::on_data_end() {
     }
     buf_.resize(data_bytes_);
     pdu_.data = std::move(buf_);
+    buf_ = std::move(spare_);
+    spare_ = {};
     buf_.clear();
     state_ = State::complete;
     return {};
+}
+
+void PduReader::recycle(std::vector<std::uint8_t>&& data) {
+    // One spare at most, no bigger than a data segment may be (with padding and digest).
+    if (data.capacity() <= spare_.capacity() ||
+        data.capacity() > std::size_t{limits_.max_data_segment_bytes} + 8)
+        return;
+    spare_ = std::move(data);
 }
 
 Pdu PduReader::take() {

@@ -75,6 +75,9 @@ public:
     std::span<std::uint8_t> placement_window() const;
     [[nodiscard]] std::expected<void, FramingError> placed(std::size_t n);
     Pdu take();
+    // Hands back a taken PDU's data vector once its bytes are no longer needed: the next data
+    // segment is read into its room instead of a new allocation.
+    void recycle(std::vector<std::uint8_t>&& data);
 
     // The header of the PDU being read, or of the last PDU read or dropped (for a Reject).
     const Bhs& last_header() const { return pdu_.bhs; }
@@ -97,6 +100,7 @@ private:
     Limits limits_;
     State state_ = State::bhs;
     std::vector<std::uint8_t> buf_;  // the current section being collected
+    std::vector<std::uint8_t> spare_;  // room for buf_ once it leaves as a PDU's data (recycle)
     std::size_t filled_ = 0;         // bytes of buf_ collected so far
     std::uint32_t data_bytes_ = 0;   // DataSegmentLength of the current PDU
     Pdu pdu_;

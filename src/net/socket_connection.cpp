@@ -4,6 +4,8 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
+#include <iterator>
+#include <utility>
 
 namespace itd::net {
 
@@ -16,6 +18,9 @@ constexpr std::size_t kReadBufferBytes = 256 * 1024;
 constexpr std::size_t kMinInPlaceReadBytes = 16 * 1024;
 // Above this much unsent output we stop reading until the client catches up.
 constexpr std::size_t kMaxQueuedOutputBytes = 32u << 20;
+// About this much data whose digest is computed here goes into one gather write: the CRC
+// reads it just before the kernel copies it, and this much stays in cache in between.
+constexpr std::size_t kDigestedBytesPerWrite = 256 * 1024;
 constexpr auto kLoginTimeout = std::chrono::seconds(30);
 }  // namespace
 
@@ -78,12 +83,28 @@ void SocketConnection::close_from_anywhere() {
 void SocketConnection::run(scsi::Target& target, std::uint32_t itt, const scsi::Command& command) {
     // The SCSI core may finish on its own thread (file I/O pool) or inline; either way the
     // result comes back to this socket's thread, and never inside this call.
+    // Completions queue up and one posted handler delivers all that are there when it runs:
+    // a handler per command would allocate (asio keeps few spare handler blocks per thread).
     target.execute(command, [self = shared_from_this(), itt](scsi::CommandResult result) {
-        asio::post(self->socket_.get_executor(), [self, itt, result] {
-            self->connection_.on_scsi_done(itt, result);
-            self->pump();
-        });
+        bool post = false;
+        {
+            std::lock_guard lock(self->completions_mutex_);
+            self->completions_.push_back(Completion{itt, std::move(result)});
+            post = !std::exchange(self->completions_posted_, true);
+        }
+        if (post) asio::post(self->socket_.get_executor(), [self] { self->deliver_completions(); });
     });
+}
+
+void SocketConnection::deliver_completions() {
+    {
+        std::lock_guard lock(completions_mutex_);
+        std::swap(delivering_, completions_);
+        completions_posted_ = false;
+    }
+    for (const Completion& c : delivering_) connection_.on_scsi_done(c.itt, c.result);
+    delivering_.clear();
+    pump();
 }
 
 void SocketConnection::read_more() {
@@ -125,17 +146,30 @@ void SocketConnection::read_more() {
 void SocketConnection::pump() {
     if (socket_closed_) return;
     const std::size_t before = pending_.size();
-    connection_.take_output(pending_);
+    connection_.take_output(pending_, iscsi::Connection::Digests::deferred);
     for (std::size_t i = before; i < pending_.size(); ++i) queued_bytes_ += pending_[i].size();
     if (!write_in_flight_ && !pending_.empty()) {
         write_in_flight_ = true;
-        // One gather write for everything queued so far.
-        std::swap(in_flight_, pending_);
+        // One gather write for everything queued so far, or, when there are data digests to
+        // compute, for the chunks up to the one that brings them to kDigestedBytesPerWrite.
+        std::size_t take = 0;
+        std::size_t digested = 0;
+        while (take < pending_.size() && digested < kDigestedBytesPerWrite) {
+            if (pending_[take].digest_pending) digested += pending_[take].data.size();
+            ++take;
+        }
+        if (take == pending_.size()) {
+            std::swap(in_flight_, pending_);
+        } else {
+            std::move(pending_.begin(), pending_.begin() + take, std::back_inserter(in_flight_));
+            pending_.erase(pending_.begin(), pending_.begin() + take);
+        }
         gather_.clear();
-        for (const auto& c : in_flight_) {
-            gather_.emplace_back(c.head.data(), c.head.size());
-            if (!c.data.empty()) gather_.emplace_back(c.data.data(), c.data.size());
-            if (c.tail_bytes > 0) gather_.emplace_back(c.tail.data(), c.tail_bytes);
+        for (auto& c : in_flight_) {
+            iscsi::finish_data_digest(c);
+            for (auto piece : c.pieces()) {
+                if (!piece.empty()) gather_.emplace_back(piece.data(), piece.size());
+            }
         }
         // A view of gather_, not a copy: asio keeps the buffer sequence it is given.
         asio::async_write(socket_, std::span<const asio::const_buffer>(gather_),

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,7 @@ public:
 
 private:
     void run(scsi::Target& target, std::uint32_t itt, const scsi::Command& command) override;
+    void deliver_completions();
     void read_more();
     void pump();
     void close_now();
@@ -55,6 +57,16 @@ private:
     std::vector<iscsi::OutputChunk> pending_;
     std::vector<iscsi::OutputChunk> in_flight_;
     std::vector<boost::asio::const_buffer> gather_;
+    // Finished SCSI commands, from any thread, waiting for this socket's thread; delivering_
+    // keeps its room between rounds.
+    struct Completion {
+        std::uint32_t itt;
+        scsi::CommandResult result;
+    };
+    std::mutex completions_mutex_;
+    std::vector<Completion> completions_;  // guarded by completions_mutex_
+    bool completions_posted_ = false;      // guarded: a deliver_completions() is on its way
+    std::vector<Completion> delivering_;
     std::size_t queued_bytes_ = 0;
     bool reading_ = false;
     bool write_in_flight_ = false;

@@ -145,12 +145,15 @@ void locked_write(TaskPtr task, BlockRange r, std::span<const std::uint8_t> data
     // asks of one write.
     const volume::WriteFlags flags{.fua = fua || !lu.write_cache_enabled()};
     const std::uint64_t offset = r.lba * lu.geometry().block_size_bytes;
+    // The data waits in the task, so that the closure fits in the function's own storage.
+    task->write_data = data;
     lu.range_lock().acquire(
         r.lba, r.blocks,
-        [task = std::move(task), offset, data, flags](RangeLock::Guard guard) mutable {
+        [task = std::move(task), offset, flags](RangeLock::Guard guard) mutable {
             task->range_guard = std::move(guard);
             volume::Volume& vol = task->lu->volume();
-            vol.write(offset, data, flags, [task = std::move(task)](itd::Status st) mutable {
+            const auto to_write = task->write_data;
+            vol.write(offset, to_write, flags, [task = std::move(task)](itd::Status st) mutable {
                 finish(std::move(task), st ? SenseReason::none
                                            : sense_for_volume_error(st.error(), IoKind::write));
             });

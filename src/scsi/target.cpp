@@ -236,6 +236,15 @@ SenseReason dispatch(TaskPtr& task) {
 
 }  // namespace
 
+using TaskBlocks = ThreadFreeList<sizeof(Task), alignof(Task)>;
+
+void* Task::operator new(std::size_t bytes) {
+    ITD_CHECK(bytes == sizeof(Task));
+    return TaskBlocks::allocate();
+}
+
+void Task::operator delete(void* p) noexcept { TaskBlocks::deallocate(p); }
+
 void Target::execute(const Command& cmd, CommandDone done) {
     ITD_CHECK(done != nullptr);
     auto task = std::make_unique<Task>();

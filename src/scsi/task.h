@@ -14,6 +14,7 @@
 #include <span>
 #include <vector>
 
+#include "common/thread_free_list.h"
 #include "scsi/command.h"
 #include "scsi/range_lock.h"
 #include "scsi/sense.h"
@@ -25,6 +26,10 @@ class LogicalUnit;
 struct CommandSpec;
 
 struct Task {
+    // One task per command: its memory comes from a per-thread cache (thread_free_list.h).
+    static void* operator new(std::size_t bytes);
+    static void operator delete(void* p) noexcept;
+
     Target* target = nullptr;
     LogicalUnit* lu = nullptr;  // null: the LUN field names no logical unit
     NexusId nexus = 0;
@@ -46,6 +51,7 @@ struct Task {
     // The LBA range a write-like command holds (range_lock.h); released when the task ends,
     // before the transport sees the answer.
     RangeLock::Guard range_guard;
+    std::span<const std::uint8_t> write_data;  // locked_write: to write once the range is granted
 
     std::span<const std::uint8_t> cdb() const { return {cdb_bytes.data(), cdb_size}; }
 

@@ -108,6 +108,17 @@ TEST(HttpClient, KeepAliveReusesOneConnection) {
     EXPECT_EQ(client.idle_connections(), 1u);
 }
 
+TEST(HttpClient, ConnectAddressOverridesResolution) {
+    TestServer server(
+        [](const ServerRequest& req) { return ServerReply::text(200, req.header("host")); });
+    ClientOptions opts;
+    opts.connect_address = "127.0.0.1";
+    Client client(Endpoint{false, "bucket.s3.invalid", server.port()}, opts);
+    auto res = client.send(get("/"));
+    ASSERT_TRUE(res) << res.error().message;
+    EXPECT_EQ(text(res->body), "bucket.s3.invalid:" + std::to_string(server.port()));
+}
+
 TEST(HttpClient, HttpErrorStatusIsAResponse) {
     TestServer server([](const ServerRequest&) { return ServerReply::text(503, "SlowDown"); });
     Client client(server.endpoint());

@@ -102,6 +102,7 @@ asio::awaitable<void> write_chunked(Stream& stream, bhttp::response<bhttp::empty
 template <typename Stream>
 asio::awaitable<void> serve(Stream& stream, State& st, std::uint64_t id) {
     beast::flat_buffer buffer;
+    buffer.reserve(64 * 1024);  // Beast reads at most the free capacity at a time
     for (std::uint64_t index = 0;; ++index) {
         bhttp::request_parser<bhttp::vector_body<std::uint8_t>> parser;
         parser.body_limit(std::uint64_t(1) << 30);

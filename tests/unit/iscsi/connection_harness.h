@@ -85,10 +85,8 @@ struct Harness : CommandRunner {
     // Every whole PDU the connection has sent since the last call (no digests).
     std::vector<Pdu> sent() {
         for (auto& chunk : conn->take_output()) {
-            pending_output.insert(pending_output.end(), chunk.head.begin(), chunk.head.end());
-            pending_output.insert(pending_output.end(), chunk.data.begin(), chunk.data.end());
-            pending_output.insert(pending_output.end(), chunk.tail.begin(),
-                                  chunk.tail.begin() + chunk.tail_bytes);
+            for (auto piece : chunk.pieces())
+                pending_output.insert(pending_output.end(), piece.begin(), piece.end());
         }
         std::vector<Pdu> out;
         std::size_t pos = 0;
