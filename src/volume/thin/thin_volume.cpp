@@ -115,7 +115,8 @@ Result<std::shared_ptr<ThinVolume>> ThinVolume::open(Stores stores, std::string 
             return fail(Errc::failed_precondition, "volume " + name + ": owner epochs exhausted");
         }
         sb->epoch += 1;
-        auto revision = stores.meta->put_if(key, encode_superblock(*sb), (*current)->revision);
+        auto revision =
+            stores.meta->put_if(key, encode_superblock(*sb), (*current)->revision, lock->get());
         if (!revision) {
             if (revision.error().code == Errc::conflict) continue;
             return std::unexpected(revision.error());
