@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# The whole test suite, from a fresh Debian 12 machine: installs what is needed, builds the
+# The whole test suite, from a fresh Debian 12 machine: installs what is needed (with etcd and
+# Ceph for the cluster tests), builds the
 # release, ASan+UBSan and fuzz configurations with warnings as errors, and runs
 #   1. unit tests (ctest) in release and under ASan+UBSan;
 #   2. the integration tests (tests/integration/run.sh: libiscsi, qemu-img, iscsi-test-cu,
 #      kill -9 durability, APTPL restarts, config file, CHAP, digests) against the release
 #      build (plus conformance-matrix.sh: the whole iscsi-test-cu suite in every LUN
-#      configuration, zero failures) and against the ASan+UBSan build;
-#   3. every libFuzzer fuzzer in build/fuzz/tests/fuzz for FUZZ_SECONDS (default 30) each,
+#      configuration, zero failures) and against the ASan+UBSan build; the etcd meta store
+#      against real etcd members (ctest, label cluster);
+#   3. the cluster tests (tests/cluster/): a single-node Ceph cluster with radosgw, started
+#      and stopped by each script, for the RADOS and S3 object stores;
+#   4. every libFuzzer fuzzer in build/fuzz/tests/fuzz for FUZZ_SECONDS (default 30) each,
 #      over a temporary copy of its seed corpus (the repository is not modified; a crashing
 #      input is kept in build/fuzz-artifacts/).
 # Every step has a time limit; on 2 cores the whole run takes about 50 minutes from scratch.
@@ -35,6 +39,9 @@ step() {  # NAME COMMAND...: one test group
 }
 
 timeout 1800 ./scripts/install-deps.sh
+# The cluster services the tests start on 127.0.0.1 (etcd; Ceph with radosgw for S3 and RADOS).
+timeout 1800 ./scripts/cluster/install-etcd.sh
+timeout 1800 ./scripts/cluster/ceph.sh install
 
 build() {  # PRESET
     timeout 300 cmake --preset "$1" >/dev/null && timeout -k 30 2400 cmake --build --preset "$1"
@@ -48,6 +55,13 @@ integration() {  # BUILD_DIR [--all]
 integration_asan() {  # leaks and UBSan findings are failures too (stop_itd greps the log)
     ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         integration build/asan
+}
+cluster() {  # BUILD_DIR: the object stores against a real Ceph cluster each script starts
+    local s=0
+    timeout -k 30 600 tests/cluster/ceph_smoke.sh || s=1
+    timeout -k 30 900 tests/cluster/s3_test.sh "$1" || s=1
+    timeout -k 30 900 tests/cluster/rados_test.sh "$1" || s=1
+    return $s
 }
 fuzz_one() {  # FUZZER
     local f=$1 name dir status=0
@@ -69,6 +83,7 @@ fuzz_one() {  # FUZZER
 step "build release" build release
 step "unit tests (release)" unit release
 step "integration tests (release)" integration build/release --all
+step "cluster tests: Ceph RADOS and S3 (release)" cluster build/release
 step "build asan" build asan
 step "unit tests (ASan+UBSan)" unit asan
 step "integration tests (ASan+UBSan)" integration_asan
