@@ -96,7 +96,7 @@ class Completion {
     Completion& operator=(const Completion&) = delete;
 
     librados::AioCompletion* get() { return c_; }
-    // Records what aio_operate (or aio_stat2 ...) answered: a negative value means the op was
+    // Records what aio_operate answered: a negative value means the op was
     // never issued and will never complete.
     int issued(int r) {
         issued_ = r >= 0;
@@ -395,6 +395,7 @@ Result<std::vector<ObjectInfo>> RadosObjectStore::Impl::stat_keys(std::vector<st
     struct Stat {
         std::size_t index = 0;
         Completion c;
+        librados::ObjectReadOperation op;
         std::uint64_t size_bytes = 0;
         struct timespec mtime {};
     };
@@ -424,7 +425,9 @@ Result<std::vector<ObjectInfo>> RadosObjectStore::Impl::stat_keys(std::vector<st
         }
         auto s = std::make_unique<Stat>();
         s->index = next;
-        const int r = s->c.issued(io.aio_stat2(keys[next], s->c.get(), &s->size_bytes, &s->mtime));
+        // A stat op rather than IoCtx::aio_stat2, which librados 16 declares but does not export.
+        s->op.stat2(&s->size_bytes, &s->mtime, nullptr);
+        const int r = s->c.issued(io.aio_operate(keys[next], s->c.get(), &s->op, nullptr));
         if (r < 0) {
             first_error = fail_op(r, "list: stat", keys[next]);
             break;
