@@ -221,6 +221,7 @@ TEST(RadosObjectStore, UserWithoutKeyringIsRefused) {
     ASSERT_FALSE(s.has_value());
     EXPECT_EQ(s.error().code, Errc::failed_precondition) << s.error().message;
     EXPECT_NE(s.error().message.find("client.itd-nobody"), std::string::npos) << s.error().message;
+    std::cout << "     " << s.error().message << "\n";
 }
 
 TEST(RadosObjectStore, WrongKeyIsRefused) {
@@ -236,6 +237,7 @@ TEST(RadosObjectStore, WrongKeyIsRefused) {
     auto s = RadosObjectStore::open(o);
     ASSERT_FALSE(s.has_value());
     EXPECT_EQ(s.error().code, Errc::failed_precondition) << s.error().message;
+    std::cout << "     " << s.error().message << "\n";
 }
 
 TEST(RadosObjectStore, ReadOnlyUserCannotPut) {
@@ -273,6 +275,7 @@ TEST(RadosObjectStore, UserWithoutCapsCannotOpen) {
     auto s = RadosObjectStore::open(o);
     ASSERT_FALSE(s.has_value());
     EXPECT_EQ(s.error().code, Errc::failed_precondition) << s.error().message;
+    std::cout << "     " << s.error().message << "\n";
 }
 
 TEST(RadosObjectStore, NamespacesKeepKeysApart) {
