@@ -314,27 +314,43 @@ Status RadosObjectStore::get(std::string_view key, std::uint64_t offset_bytes,
                                         std::to_string(offset_bytes));
     };
 
-    librados::ObjectReadOperation op;
-    std::uint64_t size_bytes = 0;
-    struct timespec mtime {};
-    op.stat2(&size_bytes, &mtime, nullptr);
-    // A read of length 0 would return the whole object, and a range past 2^63 is beyond any
-    // object: for those the stat alone answers.
+    // A read of length 0 would return the whole object, and a range past 2^62 is beyond any
+    // object: for those a stat alone answers.
     const bool read = !out.empty() && offset_bytes <= (std::uint64_t{1} << 62) &&
                       out.size() <= (std::uint64_t{1} << 62);
-    librados::bufferlist bl;
-    if (read) op.read(offset_bytes, out.size(), &bl, nullptr);
-    if (int r = impl_->run(oid, op); r < 0) return impl_->fail_op(r, "get", key);
-
-    if (offset_bytes > size_bytes || out.size() > size_bytes - offset_bytes) {
-        return short_object(size_bytes);
+    // The read alone is the common case: one sub-op. When it comes back short, a stat says how
+    // long the object is; if the object was replaced in between and is now long enough, read
+    // again (a few times at most).
+    for (int attempt = 0; attempt < 3; ++attempt) {
+        if (read) {
+            librados::ObjectReadOperation op;
+            librados::bufferlist bl;
+            op.read(offset_bytes, out.size(), &bl, nullptr);
+            if (int r = impl_->run(oid, op); r < 0) return impl_->fail_op(r, "get", key);
+            if (bl.length() == out.size()) {
+                bl.begin().copy(static_cast<unsigned>(out.size()),
+                                reinterpret_cast<char*>(out.data()));
+                return {};
+            }
+            // More than asked for: a broken cluster, not a reason to crash.
+            if (bl.length() > out.size()) {
+                return fail(Errc::io_error, impl_->where + ": get \"" + oid + "\": read returned " +
+                                                std::to_string(bl.length()) + " bytes for " +
+                                                std::to_string(out.size()) + " asked for");
+            }
+        }
+        librados::ObjectReadOperation op;
+        std::uint64_t size_bytes = 0;
+        struct timespec mtime {};
+        op.stat2(&size_bytes, &mtime, nullptr);
+        if (int r = impl_->run(oid, op); r < 0) return impl_->fail_op(r, "get", key);
+        if (offset_bytes > size_bytes || out.size() > size_bytes - offset_bytes) {
+            return short_object(size_bytes);
+        }
+        if (!read) return {};
     }
-    if (!read) return {};
-    // Stat and read ran as one op on one version of the object, so the read has every byte;
-    // a cluster that says otherwise is broken, not a reason to crash.
-    if (bl.length() != out.size()) return impl_->short_read(bl.length(), size_bytes, oid);
-    bl.begin().copy(static_cast<unsigned>(out.size()), reinterpret_cast<char*>(out.data()));
-    return {};
+    return fail(Errc::io_error, impl_->where + ": get \"" + oid +
+                                    "\": the object kept changing between read and stat");
 }
 
 Result<std::vector<std::uint8_t>> RadosObjectStore::get_all(std::string_view key) {

@@ -3,12 +3,14 @@
 // RADOS took 4 KiB writes about ten times faster than S3 through radosgw). A key is the RADOS
 // object name as is, in the pool and the optional RADOS namespace of the options.
 //
-//   put      write_full        one op: truncate and write, applied atomically by the OSD
-//   get      stat + read       one compound op; the stat says how long a short object is
-//   get_all  read(0, 0)        one op: a read of length 0 returns the whole object
-//   remove   remove            ENOENT is not an error
-//   list     object_list       the whole namespace, filtered and sorted here, then a stat per
-//                              key (size and time), a bounded window of them in flight
+//   put      create + write_full   one op, applied atomically by the OSD: a reader sees the old
+//                                  or the new object (create: an empty put makes an object)
+//   get      read                  then, only when it comes back short, a stat for the message
+//   get_all  stat + read(0, 0)     one op: a read of length 0 returns the whole object, the
+//                                  stat checks its length
+//   remove   remove                ENOENT is not an error
+//   list     object_list           the whole namespace, filtered and sorted here, then a stat
+//                                  per key (size and time), a bounded window of them in flight
 //   sync     nothing: the OSDs acknowledge a write only once every replica has it on disk
 //
 // Each call issues its op asynchronously and waits for it (librados's aio API), so one RADOS
