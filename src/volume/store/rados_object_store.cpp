@@ -290,14 +290,14 @@ std::string RadosObjectStore::describe() const {
 
 Status RadosObjectStore::put(std::string_view key, std::span<const std::uint8_t> data) {
     if (!valid_key(key)) return Impl::bad_key("put", key);
-    // The data is copied into librados's buffer: a buffer pointing at the caller's memory could
-    // still be queued for the socket after a timed-out op returned to the caller. A copy costs
-    // a few microseconds per 256 KiB, a round trip to an OSD a millisecond.
+    // The data is copied into librados's buffer. A buffer that pointed at the caller's memory
+    // could still sit in the messenger's queue after a timed-out op returned unavailable; sent
+    // later, it would store whatever the caller's memory holds by then under the key. A copy
+    // costs some microseconds per 256 KiB; a round trip to an OSD costs a millisecond.
     librados::bufferlist bl;
     bl.append(reinterpret_cast<const char*>(data.data()), static_cast<unsigned>(data.size()));
     librados::ObjectWriteOperation op;
-    // write_full of nothing would leave no object behind; create makes an empty one.
-    op.create(false);
+    // An empty write_full makes an empty object (the contract tests check it).
     op.write_full(bl);
     if (int r = impl_->run(std::string(key), op); r < 0) return impl_->fail_op(r, "put", key);
     return {};

@@ -3,8 +3,8 @@
 // RADOS took 4 KiB writes about ten times faster than S3 through radosgw). A key is the RADOS
 // object name as is, in the pool and the optional RADOS namespace of the options.
 //
-//   put      create + write_full   one op, applied atomically by the OSD: a reader sees the old
-//                                  or the new object (create: an empty put makes an object)
+//   put      write_full            one op, applied atomically by the OSD: a reader sees the old
+//                                  or the new object
 //   get      read                  then, only when it comes back short, a stat for the message
 //   get_all  stat + read(0, 0)     one op: a read of length 0 returns the whole object, the
 //                                  stat checks its length
