@@ -13,6 +13,7 @@
 
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 
 #include "volume/store/object_store.h"
@@ -33,6 +34,11 @@ struct StoreFactory {
     // test_id is unique per test and made of [A-Za-z0-9._-]: a directory or namespace name.
     std::function<StoreUnderTest(const std::string& test_id)> make;
 };
+
+// What gtest (and so ctest's test names) shows for the parameter.
+inline void PrintTo(const StoreFactory& factory, std::ostream* os) {
+    *os << factory.name;
+}
 
 class ObjectStoreContract : public ::testing::TestWithParam<StoreFactory> {
   public:
