@@ -8,6 +8,8 @@
 #   itd get    each thread reads its objects back whole, once, in order
 #   rados write / rados seq   `rados bench SECONDS write -b SIZE -t N`, then `seq -t N`
 # and the objects are removed before the next step (the test cluster keeps them in memory).
+# Each pair runs BENCH_ROUNDS (3) times, itd first in odd rounds and rados first in even ones
+# (a shared machine's load drifts); the table shows medians, each round's figures follow it.
 # Uses the cluster of CEPH_CONF and ITD_RADOS_POOL when both are set; otherwise starts one with
 # scripts/cluster/ceph.sh in a temporary directory (mon 36750, OSD from 36760, radosgw 37450)
 # and stops it at exit.
@@ -20,6 +22,7 @@ bench=$build/bench/store/itd_store_bench
 sizes=${BENCH_SIZES:-4096 262144}
 threads=${BENCH_THREADS:-1 8}
 secs=${BENCH_SECONDS:-5}
+rounds=${BENCH_ROUNDS:-3}
 cluster=scripts/cluster/ceph.sh
 work=$(mktemp -d /tmp/itd-bench-rados.XXXXXX)
 started=0
@@ -59,21 +62,46 @@ itd_bench() {  # SIZE THREADS
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "-" }'; }
 mbs() { awk -v o="$1" -v s="$2" 'BEGIN { printf "%.1f", o * s / 1e6 }'; }
 
-echo "RADOS pool $pool, $secs s per write phase; ops/s (MB/s) and mean latency in ms"
+median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+echo "RADOS pool $pool, $secs s per write phase, median of $rounds rounds;" \
+    "ops/s (MB/s) and mean latency in ms"
 printf '%-8s %3s | %-24s %-24s %6s | %-24s %-24s %6s\n' size thr "itd put" "rados write" ratio \
     "itd get" "rados seq" ratio
+raw=()
 for size in $sizes; do
     for t in $threads; do
-        read -r iput ilat_put iget ilat_get < <(itd_bench "$size" "$t")
-        run=itd-bench-$size-$t
-        read -r rput rlat_put < <(rados_bench write "$size" "$t" "$run")
-        read -r rget rlat_get < <(rados_bench seq "$size" "$t" "$run")
-        timeout -k 5 300 rados -c "$CEPH_CONF" -p "$pool" cleanup --run-name "$run" \
-            >>"$work/rados-bench.log" 2>&1
+        declare -A v=()
+        for ((r = 1; r <= rounds; r++)); do
+            run=itd-bench-$size-$t-$r
+            order=(itd rados)
+            [ $((r % 2)) = 0 ] && order=(rados itd)
+            for side in "${order[@]}"; do
+                if [ "$side" = itd ]; then
+                    read -r a b c d < <(itd_bench "$size" "$t")
+                    v[iput]+=" $a" v[ilput]+=" $b" v[iget]+=" $c" v[ilget]+=" $d"
+                    raw+=("  $size x$t round $r: itd put $a ops/s ${b}ms, get $c ops/s ${d}ms")
+                else
+                    read -r a b < <(rados_bench write "$size" "$t" "$run")
+                    read -r c d < <(rados_bench seq "$size" "$t" "$run")
+                    timeout -k 5 300 rados -c "$CEPH_CONF" -p "$pool" cleanup --run-name "$run" \
+                        >>"$work/rados-bench.log" 2>&1
+                    v[rput]+=" $a" v[rlput]+=" $b" v[rget]+=" $c" v[rlget]+=" $d"
+                    raw+=("  $size x$t round $r: rados write $a ops/s ${b}ms, seq $c ops/s ${d}ms")
+                fi
+            done
+        done
+        declare -A m=()
+        for k in "${!v[@]}"; do m[$k]=$(echo "${v[$k]}" | median); done
         printf '%-8s %3s | %-24s %-24s %6s | %-24s %-24s %6s\n' "$size" "$t" \
-            "$iput ($(mbs "$iput" "$size")) ${ilat_put}ms" \
-            "$rput ($(mbs "$rput" "$size")) ${rlat_put}ms" "$(ratio "$iput" "$rput")" \
-            "$iget ($(mbs "$iget" "$size")) ${ilat_get}ms" \
-            "$rget ($(mbs "$rget" "$size")) ${rlat_get}ms" "$(ratio "$iget" "$rget")"
+            "${m[iput]} ($(mbs "${m[iput]}" "$size")) ${m[ilput]}ms" \
+            "${m[rput]} ($(mbs "${m[rput]}" "$size")) ${m[rlput]}ms" \
+            "$(ratio "${m[iput]}" "${m[rput]}")" \
+            "${m[iget]} ($(mbs "${m[iget]}" "$size")) ${m[ilget]}ms" \
+            "${m[rget]} ($(mbs "${m[rget]}" "$size")) ${m[rlget]}ms" \
+            "$(ratio "${m[iget]}" "${m[rget]}")"
+        unset v m
     done
 done
+echo "each round:"
+printf '%s\n' "${raw[@]}"

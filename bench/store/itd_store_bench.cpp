@@ -16,6 +16,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <thread>
 #include <vector>
@@ -83,14 +84,15 @@ int main(int argc, char** argv) {
     }
     ObjectStore& store = **opened;
 
-    // Each thread's objects differ (thread number and index in the first bytes), so a read
-    // that returned another object's bytes would be caught.
-    const auto data_of = [size](int thread, std::size_t i) {
-        std::vector<std::uint8_t> d(size, static_cast<std::uint8_t>(thread * 37 + i));
-        for (std::size_t b = 0; b < std::min<std::size_t>(size, 8); ++b) {
-            d[b] = static_cast<std::uint8_t>((i >> (8 * b)) ^ thread);
-        }
-        return d;
+    // Each object differs from the others in its first 16 bytes (thread and index), so a read
+    // that returned another object's bytes would be caught. Each thread fills one buffer once
+    // and stamps it per object: like rados bench, no allocation per op.
+    const auto fill = [size](int thread, std::vector<std::uint8_t>& d) {
+        d.assign(size, static_cast<std::uint8_t>(0x5a + thread));
+    };
+    const auto stamp = [size](int thread, std::size_t i, std::vector<std::uint8_t>& d) {
+        const std::uint64_t words[2] = {static_cast<std::uint64_t>(thread), i};
+        std::memcpy(d.data(), words, std::min(size, sizeof words));
     };
 
     std::atomic<bool> failed{false};
@@ -107,8 +109,11 @@ int main(int argc, char** argv) {
         for (int t = 0; t < threads; ++t) {
             workers.emplace_back([&, t] {
                 Phase& mine = per_thread[static_cast<std::size_t>(t)];
+                mine.latencies_ms.reserve(max_per_thread);
+                std::vector<std::uint8_t> d;
+                fill(t, d);
                 for (std::size_t i = 0; i < max_per_thread && Clock::now() < end && !failed; ++i) {
-                    const auto d = data_of(t, i);
+                    stamp(t, i, d);
                     const auto t0 = Clock::now();
                     if (auto st = store.put(key_of(t, i), d); !st) {
                         std::fprintf(stderr, "put: %s\n", st.error().message.c_str());
@@ -140,7 +145,10 @@ int main(int argc, char** argv) {
         for (int t = 0; t < threads; ++t) {
             workers.emplace_back([&, t] {
                 Phase& mine = per_thread[static_cast<std::size_t>(t)];
+                mine.latencies_ms.reserve(written[static_cast<std::size_t>(t)]);
                 std::vector<std::uint8_t> buf(size);
+                std::vector<std::uint8_t> want;
+                fill(t, want);
                 for (std::size_t i = 0; i < written[static_cast<std::size_t>(t)] && !failed; ++i) {
                     const auto t0 = Clock::now();
                     if (auto st = store.get(key_of(t, i), 0, buf); !st) {
@@ -150,7 +158,8 @@ int main(int argc, char** argv) {
                     }
                     mine.latencies_ms.push_back(ms_since(t0));
                     mine.bytes += size;
-                    if (buf != data_of(t, i)) {
+                    stamp(t, i, want);
+                    if (buf != want) {
                         std::fprintf(stderr, "get %s: other bytes than were put\n",
                                      key_of(t, i).c_str());
                         failed = true;
