@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <deque>
+#include <limits>
 #include <optional>
 #include <utility>
 
@@ -19,6 +20,9 @@ constexpr std::size_t max_key_bytes = 1024;
 // Objects per listing round trip. The OSD caps what one PG returns at a time anyway; larger
 // batches only cost client memory.
 constexpr std::size_t list_batch = 1024;
+// librados's buffers count bytes in 32 bits (and an OSD takes far less in one op: 90 MiB by
+// default, osd_max_write_size).
+constexpr std::size_t max_io_bytes = std::numeric_limits<std::uint32_t>::max();
 // A name that is never put: open() stats it to learn that an OSD answers and lets us read.
 constexpr const char* probe_object = ".itd-open-probe";
 
@@ -290,6 +294,11 @@ std::string RadosObjectStore::describe() const {
 
 Status RadosObjectStore::put(std::string_view key, std::span<const std::uint8_t> data) {
     if (!valid_key(key)) return Impl::bad_key("put", key);
+    if (data.size() > max_io_bytes) {
+        return fail(Errc::failed_precondition, impl_->where + ": put \"" + std::string(key) +
+                                                   "\": " + std::to_string(data.size()) +
+                                                   " bytes, more than one op can carry");
+    }
     // The data is copied into librados's buffer. A buffer that pointed at the caller's memory
     // could still sit in the messenger's queue after a timed-out op returned unavailable; sent
     // later, it would store whatever the caller's memory holds by then under the key. A copy
@@ -306,6 +315,11 @@ Status RadosObjectStore::put(std::string_view key, std::span<const std::uint8_t>
 Status RadosObjectStore::get(std::string_view key, std::uint64_t offset_bytes,
                              std::span<std::uint8_t> out) {
     if (!valid_key(key)) return Impl::bad_key("get", key);
+    if (out.size() > max_io_bytes) {
+        return fail(Errc::failed_precondition, impl_->where + ": get \"" + std::string(key) +
+                                                   "\": " + std::to_string(out.size()) +
+                                                   " bytes, more than one op can carry");
+    }
     const std::string oid(key);
     const auto short_object = [&](std::uint64_t size_bytes) {
         return fail(Errc::io_error, impl_->where + ": object \"" + oid + "\": is " +
@@ -316,8 +330,7 @@ Status RadosObjectStore::get(std::string_view key, std::uint64_t offset_bytes,
 
     // A read of length 0 would return the whole object, and a range past 2^62 is beyond any
     // object: for those a stat alone answers.
-    const bool read = !out.empty() && offset_bytes <= (std::uint64_t{1} << 62) &&
-                      out.size() <= (std::uint64_t{1} << 62);
+    const bool read = !out.empty() && offset_bytes <= (std::uint64_t{1} << 62);
     // The read alone is the common case: one sub-op. When it comes back short, a stat says how
     // long the object is; if the object was replaced in between and is now long enough, read
     // again (a few times at most).
