@@ -72,9 +72,12 @@ class RadosObjectStore final : public ObjectStore {
                              std::span<std::uint8_t> out) override;
     [[nodiscard]] Result<std::vector<std::uint8_t>> get_all(std::string_view key) override;
     [[nodiscard]] Status remove(std::string_view key) override;
-    // RADOS lists a pool's objects in hash order, and only whole namespaces: the cost is one
-    // listing round trip per 1024 objects in the namespace, whatever the prefix, plus a stat per
-    // object that matches. Objects whose names are not valid keys are skipped.
+    // RADOS lists a pool's objects in hash order, and only whole namespaces (its listing
+    // filters match xattrs, not names): the prefix is applied here. The cost is one listing
+    // round trip per 1024 objects in the namespace (per PG at least), whatever the prefix,
+    // plus a stat per object that matches, and memory for every matching name. Give each
+    // cluster of volumes its own namespace to keep that small. Objects whose names are not
+    // valid keys are skipped.
     [[nodiscard]] Result<std::vector<ObjectInfo>> list(std::string_view prefix) override;
     [[nodiscard]] Status sync() override;
 
