@@ -32,7 +32,7 @@ struct BufferPool::State {
         return ::operator new(bytes);
     }
 
-    void give(void* p, std::size_t bytes) noexcept {
+    void give(void* p, [[maybe_unused]] std::size_t bytes) noexcept {
 #ifndef ITD_ADDRESS_SANITIZER
         {
             std::lock_guard lock(mutex);

@@ -87,6 +87,21 @@ private:
     UniqueFd fd_;
 };
 
+// A fence (meta_store.h) that is not held, or not a lock of a FileMetaStore.
+Status check_fence(const MetaLock* fence, std::string_view key) {
+    if (fence == nullptr) return {};
+    if (dynamic_cast<const FileMetaLock*>(fence) == nullptr) {
+        return fail(
+            Errc::failed_precondition,
+            "meta key \"" + std::string(key) + "\": the fence is not a lock of a file meta store");
+    }
+    if (!fence->held()) {
+        return fail(Errc::failed_precondition,
+                    "meta key \"" + std::string(key) + "\": the fencing lock was lost");
+    }
+    return {};
+}
+
 }  // namespace
 
 Result<std::unique_ptr<FileMetaStore>> FileMetaStore::open(std::string root_dir) {
@@ -181,13 +196,15 @@ Result<std::optional<MetaValue>> FileMetaStore::get(std::string_view key) {
 }
 
 Result<std::uint64_t> FileMetaStore::put_if(std::string_view key, std::string_view value,
-                                            std::uint64_t expected_revision) {
+                                            std::uint64_t expected_revision,
+                                            const MetaLock* fence) {
     if (Status st = local::check_key(key, key_extra_chars, what); !st) {
         return std::unexpected(std::move(st.error()));
     }
     const std::string k(key);
     auto store_lock = lock_store();
     if (!store_lock) return std::unexpected(std::move(store_lock.error()));
+    if (Status st = check_fence(fence, key); !st) return std::unexpected(std::move(st.error()));
 
     auto current = read_value(k);
     if (!current) return std::unexpected(std::move(current.error()));
@@ -227,11 +244,13 @@ Result<std::uint64_t> FileMetaStore::put_if(std::string_view key, std::string_vi
     return revision;
 }
 
-Status FileMetaStore::remove_if(std::string_view key, std::uint64_t expected_revision) {
+Status FileMetaStore::remove_if(std::string_view key, std::uint64_t expected_revision,
+                                const MetaLock* fence) {
     if (Status st = local::check_key(key, key_extra_chars, what); !st) return st;
     const std::string k(key);
     auto store_lock = lock_store();
     if (!store_lock) return std::unexpected(std::move(store_lock.error()));
+    if (Status st = check_fence(fence, key); !st) return st;
 
     auto current = read_value(k);
     if (!current) return std::unexpected(std::move(current.error()));

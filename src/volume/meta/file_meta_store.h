@@ -53,9 +53,14 @@ public:
     // (local_files.h): failed_precondition otherwise. Because a key is a file, "a" and "a/b"
     // cannot both exist: the second put_if fails with failed_precondition.
     [[nodiscard]] Result<std::optional<MetaValue>> get(std::string_view key) override;
+    // A fence must be a lock of a FileMetaStore (failed_precondition otherwise). A local lock
+    // is held until its object is destroyed, so the fence only guards against a caller that
+    // passes a lock whose held() is false.
     [[nodiscard]] Result<std::uint64_t> put_if(std::string_view key, std::string_view value,
-                                               std::uint64_t expected_revision) override;
-    [[nodiscard]] Status remove_if(std::string_view key, std::uint64_t expected_revision) override;
+                                               std::uint64_t expected_revision,
+                                               const MetaLock* fence = nullptr) override;
+    [[nodiscard]] Status remove_if(std::string_view key, std::uint64_t expected_revision,
+                                   const MetaLock* fence = nullptr) override;
     [[nodiscard]] Result<std::vector<std::string>> list(std::string_view prefix) override;
     [[nodiscard]] Result<std::unique_ptr<MetaLock>> lock(std::string_view name,
                                                          std::string_view owner_info) override;

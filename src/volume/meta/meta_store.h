@@ -25,7 +25,8 @@ struct MetaValue {
 };
 
 // An exclusive claim on a name, held until destroyed (or, in a cluster, until its lease
-// expires: then held() turns false and the holder must stop writing).
+// expires: then held() turns false and the holder must stop writing). Once false, held() stays
+// false: a lost lock is never regained; take a new one.
 class MetaLock {
 public:
     virtual ~MetaLock() = default;
@@ -42,13 +43,20 @@ public:
     // Writes value under key if the key's revision is expected_revision, where 0 means "the key
     // must not exist". Returns the new revision; conflict when the revision differs.
     // Keys are ASCII [A-Za-z0-9._@/-], no leading '/', no empty component.
+    //
+    // fence, when given, is a lock taken from this store: the write happens only while it is
+    // still held (DESIGN.md "Ownership and fencing"). A cluster store checks it in the same
+    // transaction as the revision, so a holder whose lease ran out can never overwrite what the
+    // next holder wrote. When the lock is lost: failed_precondition saying so (checked before
+    // the revision: do not retry), and the lock's held() is false from then on.
     [[nodiscard]] virtual Result<std::uint64_t> put_if(std::string_view key, std::string_view value,
-                                                       std::uint64_t expected_revision) = 0;
+                                                       std::uint64_t expected_revision,
+                                                       const MetaLock* fence = nullptr) = 0;
 
     // Deletes the key if its revision is expected_revision; conflict when it differs, not_found
-    // when the key does not exist.
-    [[nodiscard]] virtual Status remove_if(std::string_view key,
-                                           std::uint64_t expected_revision) = 0;
+    // when the key does not exist. fence as for put_if.
+    [[nodiscard]] virtual Status remove_if(std::string_view key, std::uint64_t expected_revision,
+                                           const MetaLock* fence = nullptr) = 0;
 
     // Every key that starts with prefix, in ascending order.
     [[nodiscard]] virtual Result<std::vector<std::string>> list(std::string_view prefix) = 0;

@@ -260,7 +260,10 @@ Status ThinVolume::commit() {
         return failed(e);
     }
     const std::string encoded = encode_superblock(next);
-    auto revision = stores_.meta->put_if(volume_key(next.name), encoded, expected_revision);
+    // Fenced by our lock: in a cluster the store itself refuses the swap once the lease is gone,
+    // even before this process notices.
+    auto revision =
+        stores_.meta->put_if(volume_key(next.name), encoded, expected_revision, lock_.get());
     if (!revision) {
         // The swap may have happened with its answer lost (a timeout, a dropped connection).
         // Reading the key tells: our exact superblock there means it did.
@@ -270,6 +273,17 @@ Status ThinVolume::commit() {
         }
     }
     if (!revision) {
+        if (revision.error().code == Errc::failed_precondition) {
+            // The fence held: our lock is gone, and so is our right to write.
+            Error e{Errc::failed_precondition,
+                    "volume " + next.name + ": lost its lock; refusing writes (" +
+                        revision.error().message + ")"};
+            {
+                std::lock_guard g(mutex_);
+                fenced_ = e;
+            }
+            return failed(e);
+        }
         if (revision.error().code == Errc::conflict) {
             // Someone else wrote our superblock: we are not its owner any more. Never write it
             // again; every later write fails (DESIGN.md "Ownership and fencing").

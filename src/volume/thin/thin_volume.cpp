@@ -115,7 +115,8 @@ Result<std::shared_ptr<ThinVolume>> ThinVolume::open(Stores stores, std::string 
             return fail(Errc::failed_precondition, "volume " + name + ": owner epochs exhausted");
         }
         sb->epoch += 1;
-        auto revision = stores.meta->put_if(key, encode_superblock(*sb), (*current)->revision);
+        auto revision =
+            stores.meta->put_if(key, encode_superblock(*sb), (*current)->revision, lock->get());
         if (!revision) {
             if (revision.error().code == Errc::conflict) continue;
             return std::unexpected(revision.error());
@@ -189,7 +190,12 @@ void ThinVolume::check_range(std::uint64_t offset_bytes, std::uint64_t length_by
     ITD_CHECK(offset_bytes <= g.size_bytes() && length_bytes <= g.size_bytes() - offset_bytes);
 }
 
-Status ThinVolume::fenced_status_locked() const {
+Status ThinVolume::fenced_status_locked() {
+    if (!fenced_ && !lock_->held()) {
+        fenced_ = Error{Errc::failed_precondition,
+                        "volume " + sb_.name + ": lost its lock (another node may own it now); "
+                        "refusing writes"};
+    }
     if (fenced_) return std::unexpected(*fenced_);
     return {};
 }

@@ -146,7 +146,8 @@ private:
     void continue_write(std::shared_ptr<WriteOp> op);
     static void fail_write(const std::shared_ptr<WriteOp>& op, Status st);
     void fetch_for_write(std::shared_ptr<WriteOp> op, std::uint64_t page, PageRef ref);
-    Status fenced_status_locked() const;
+    // Fences the volume first when its lock is no longer held (a cluster lease ran out).
+    Status fenced_status_locked();
     bool nothing_to_commit_locked() const;
     void request_commit_locked();
 

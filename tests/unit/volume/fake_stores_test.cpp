@@ -88,6 +88,30 @@ TEST_F(FakeStoresTest, MetaStoreBehavesLikeTheInterfaceSays) {
     EXPECT_FALSE((*again)->held());
 }
 
+TEST_F(FakeStoresTest, FencedWritesNeedTheLockStillHeld) {
+    auto lock = meta_.lock("vol", "owner");
+    ASSERT_TRUE(lock.has_value());
+    auto r1 = meta_.put_if("super", "g1", 0, lock->get());
+    ASSERT_TRUE(r1.has_value());
+    auto r2 = meta_.put_if("super", "g2", *r1, lock->get());
+    ASSERT_TRUE(r2.has_value());
+
+    ASSERT_TRUE(meta_.break_lock("vol"));
+    // The lost lock wins over a revision that is wrong as well.
+    for (std::uint64_t expected : {*r2, *r1}) {
+        auto put = meta_.put_if("super", "stale owner", expected, lock->get());
+        ASSERT_FALSE(put.has_value());
+        EXPECT_EQ(put.error().code, Errc::failed_precondition);
+        EXPECT_NE(put.error().message.find("lock was lost"), std::string::npos);
+    }
+    auto removed = meta_.remove_if("super", *r2, lock->get());
+    ASSERT_FALSE(removed.has_value());
+    EXPECT_EQ(removed.error().code, Errc::failed_precondition);
+    EXPECT_EQ((*meta_.get("super"))->value, "g2");
+    // Without a fence the write goes through, as before.
+    ASSERT_TRUE(meta_.remove_if("super", *r2));
+}
+
 TEST_F(FakeStoresTest, CrashDropsPutsNotCoveredBySync) {
     ASSERT_TRUE(objects_.put("synced", bytes("v1")));
     ASSERT_TRUE(objects_.put("replaced", bytes("old")));

@@ -377,10 +377,12 @@ public:
     }
 
     [[nodiscard]] Result<std::uint64_t> put_if(std::string_view key, std::string_view value,
-                                               std::uint64_t expected_revision) override {
+                                               std::uint64_t expected_revision,
+                                               const MetaLock* fence = nullptr) override {
         if (Status st = check(key); !st) return std::unexpected(std::move(st.error()));
         auto s = plan_->step("meta.put_if", key);
         if (!s.apply) return fake_detail::error_of(s);
+        if (Status st = check_fence(fence, key); !st) return std::unexpected(std::move(st.error()));
         std::uint64_t revision = 0;
         {
             const std::lock_guard lock(mutex_);
@@ -399,10 +401,12 @@ public:
         return revision;
     }
 
-    [[nodiscard]] Status remove_if(std::string_view key, std::uint64_t expected_revision) override {
+    [[nodiscard]] Status remove_if(std::string_view key, std::uint64_t expected_revision,
+                                   const MetaLock* fence = nullptr) override {
         if (Status st = check(key); !st) return st;
         auto s = plan_->step("meta.remove_if", key);
         if (!s.apply) return fake_detail::error_of(s);
+        if (Status st = check_fence(fence, key); !st) return st;
         {
             const std::lock_guard lock(mutex_);
             const auto it = values_.find(std::string(key));
@@ -522,6 +526,21 @@ private:
     }
 
     static Status check(std::string_view key) { return local::check_key(key, "@", "meta key"); }
+
+    // A fence (meta_store.h) must be one of this fake's locks, still held: a broken lock
+    // (break_lock, a crash) fences its holder's writes.
+    static Status check_fence(const MetaLock* fence, std::string_view key) {
+        if (fence == nullptr) return {};
+        if (dynamic_cast<const Lock*>(fence) == nullptr) {
+            return fail(Errc::failed_precondition, "meta key \"" + std::string(key) +
+                                                       "\": the fence is not a lock of this store");
+        }
+        if (!fence->held()) {
+            return fail(Errc::failed_precondition,
+                        "meta key \"" + std::string(key) + "\": the fencing lock was lost");
+        }
+        return {};
+    }
 
     const std::shared_ptr<FaultPlan> plan_;
     const std::shared_ptr<LockTable> locks_;

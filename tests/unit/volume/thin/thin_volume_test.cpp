@@ -184,6 +184,33 @@ TEST_F(ThinVolumeTest, UnflushedWritesAreLostInACrashFlushedOnesAreNot) {
     expect_reads(*v, m);
 }
 
+TEST_F(ThinVolumeTest, ALostLockFencesWritesAtOnceAndTheSuperblockStaysAsCommitted) {
+    auto v = open();
+    Model m;
+    auto a = pattern(kPage, 11);
+    ASSERT_TRUE(sync_write(*v, 0, a));
+    m.write(0, a);
+    ASSERT_TRUE(sync_flush(*v));
+    auto before = meta->get(volume_key("vol"));
+    ASSERT_TRUE(before && *before);
+
+    // The lease runs out (another node may take the volume now).
+    ASSERT_TRUE(meta->break_lock(volume_key("vol")));
+    auto refused = sync_write(*v, kPage, pattern(kPage, 12));
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, Errc::failed_precondition);
+    EXPECT_NE(refused.error().message.find("lost its lock"), std::string::npos)
+        << refused.error().message;
+    EXPECT_FALSE(sync_write(*v, 0, pattern(512, 13), /*fua=*/true));
+    EXPECT_FALSE(sync_flush(*v));
+    expect_reads(*v, m);  // reads go on, from what was committed
+
+    auto after = meta->get(volume_key("vol"));
+    ASSERT_TRUE(after && *after);
+    EXPECT_EQ((*after)->revision, (*before)->revision);
+    EXPECT_EQ((*after)->value, (*before)->value);
+}
+
 TEST_F(ThinVolumeTest, FuaWriteIsDurableOnCompletion) {
     auto v = open();
     Model m;
