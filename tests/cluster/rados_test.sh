@@ -9,7 +9,8 @@
 #
 # Ports (127.0.0.1): RADOS_TEST_MON_PORT (36750), RADOS_TEST_RGW_PORT (37450), and the OSD's
 # from RADOS_TEST_OSD_PORTS (36760) up. RADOS_TEST_KEEP=1 keeps the directory.
-# Exits with the test binary's status (non-zero when the cluster does not start).
+# Exits with the test binary's status; non-zero too when the cluster does not start or a test
+# was skipped.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -48,6 +49,12 @@ export ITD_RADOS_READONLY_ID=itd-ro ITD_RADOS_NOACCESS_ID=itd-none
 ITD_CEPH_OSD_PID=$(cat "$dir/run/osd.pid")
 export ITD_CEPH_OSD_PID
 
+# Nothing may be skipped here: the cluster and the users are there.
+out=$work/gtest.out
 status=0
-timeout -k 10 600 "$tests" "$@" || status=$?
+timeout -k 10 600 "$tests" "$@" 2>&1 | tee "$out" || status=$?
+if grep -q "SKIPPED" "$out"; then
+    echo "rados_test.sh: a test was skipped although the cluster runs"
+    exit 1
+fi
 exit $status

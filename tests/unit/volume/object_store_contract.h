@@ -1,6 +1,7 @@
 // What every ObjectStore does (object_store.h), as one value-parameterized suite that each
 // store instantiates with a factory: the directory store in itd_volume_tests, RADOS in
-// itd_rados_tests (against a real cluster). The tests use only keys every store takes, and
+// itd_rados_tests and S3 in itd_s3_tests (against a real cluster: tests/cluster/rados_test.sh,
+// tests/cluster/s3_test.sh). The tests use only keys every store takes, and
 // leave what a store adds on top of the interface (its own refusals, durability on sync, what
 // happens when the service goes away) to the store's own tests.
 //
