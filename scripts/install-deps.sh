@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
     build-essential cmake ninja-build pkg-config
     libboost1.81-dev libisal-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
-    libssl-dev
+    libssl-dev librados-dev libradospp-dev
     libgtest-dev libgmock-dev libbenchmark-dev
     clang-16 libclang-rt-16-dev
     libiscsi-bin libiscsi-dev qemu-utils qemu-block-extra sg3-utils
