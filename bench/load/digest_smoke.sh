@@ -51,7 +51,7 @@ for digests in none header both; do
     done
 done
 run "itd_digest_load --verify 3 MiB writes (several R2Ts each), digests both" both 1 \
-    --rw write --verify --bs 3M --depth 2 --seconds 0.5 --ramp 0
+    --rw write --verify --bs 3M --depth 2 --seconds 1.5 --ramp 0
 run "itd_digest_load --verify 1 MiB reads find every LBA stamp, digests both" both 1 \
     --rw read --verify --bs 1M --depth 8 --seconds 0.5 --ramp 0
 run "itd_digest_load --verify 4 KiB reads at depth 32, digests header" header 1 \
