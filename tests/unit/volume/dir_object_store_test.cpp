@@ -68,84 +68,9 @@ TEST_F(DirObjectStoreTest, OpenNeedsAnExistingDirectory) {
     EXPECT_EQ(empty.error().code, Errc::failed_precondition);
 }
 
-TEST_F(DirObjectStoreTest, PutGetRoundTripAndRangedGet) {
-    const auto data = pattern(10000, 3);
-    ASSERT_TRUE(store_->put("objects/00ab/0001", data));
-    EXPECT_TRUE(fs::is_regular_file(root_ / "objects" / "00ab" / "0001"));
-
-    auto all = store_->get_all("objects/00ab/0001");
-    ASSERT_TRUE(all.has_value()) << all.error().message;
-    EXPECT_EQ(*all, data);
-
-    std::vector<std::uint8_t> part(100);
-    ASSERT_TRUE(store_->get("objects/00ab/0001", 4000, part));
-    EXPECT_TRUE(std::equal(part.begin(), part.end(), data.begin() + 4000));
-
-    // The last bytes exactly, and an empty read at the end, are inside the object.
-    ASSERT_TRUE(store_->get("objects/00ab/0001", 9900, part));
-    EXPECT_TRUE(std::equal(part.begin(), part.end(), data.begin() + 9900));
-    EXPECT_TRUE(store_->get("objects/00ab/0001", 10000, std::span<std::uint8_t>()));
-
-    // An empty object.
-    ASSERT_TRUE(store_->put("empty", {}));
-    auto e = store_->get_all("empty");
-    ASSERT_TRUE(e.has_value());
-    EXPECT_TRUE(e->empty());
-}
-
-TEST_F(DirObjectStoreTest, ShortObjectIsIoError) {
-    ASSERT_TRUE(store_->put("k", pattern(100, 1)));
-    std::vector<std::uint8_t> out(50);
-    auto past_end = store_->get("k", 60, out);
-    ASSERT_FALSE(past_end.has_value());
-    EXPECT_EQ(past_end.error().code, Errc::io_error);
-    EXPECT_NE(past_end.error().message.find("\"k\""), std::string::npos);
-
-    auto beyond = store_->get("k", 1000, std::span<std::uint8_t>());
-    ASSERT_FALSE(beyond.has_value());
-    EXPECT_EQ(beyond.error().code, Errc::io_error);
-
-    // An offset so large that offset + length wraps around.
-    auto wraps = store_->get("k", ~std::uint64_t{0} - 10, out);
-    ASSERT_FALSE(wraps.has_value());
-    EXPECT_EQ(wraps.error().code, Errc::io_error);
-}
-
-TEST_F(DirObjectStoreTest, MissingKeysAreNotFound) {
-    std::vector<std::uint8_t> out(1);
-    auto g = store_->get("nope", 0, out);
-    ASSERT_FALSE(g.has_value());
-    EXPECT_EQ(g.error().code, Errc::not_found);
-    auto a = store_->get_all("a/b/nope");
-    ASSERT_FALSE(a.has_value());
-    EXPECT_EQ(a.error().code, Errc::not_found);
-
-    // Below an object, and a directory of keys: neither is an object.
-    ASSERT_TRUE(store_->put("obj", bytes("x")));
-    ASSERT_TRUE(store_->put("dir/child", bytes("y")));
-    auto below = store_->get_all("obj/x");
-    ASSERT_FALSE(below.has_value());
-    EXPECT_EQ(below.error().code, Errc::not_found);
-    auto dir = store_->get_all("dir");
-    ASSERT_FALSE(dir.has_value());
-    EXPECT_EQ(dir.error().code, Errc::not_found);
-}
-
-TEST_F(DirObjectStoreTest, PutReplacesWholeAndRemoveIsIdempotent) {
-    ASSERT_TRUE(store_->put("k", pattern(5000, 1)));
-    ASSERT_TRUE(store_->put("k", bytes("short")));
-    auto all = store_->get_all("k");
-    ASSERT_TRUE(all.has_value());
-    EXPECT_EQ(*all, bytes("short"));
-
-    ASSERT_TRUE(store_->remove("k"));
-    auto gone = store_->get_all("k");
-    ASSERT_FALSE(gone.has_value());
-    EXPECT_EQ(gone.error().code, Errc::not_found);
-    EXPECT_TRUE(store_->remove("k"));
-    EXPECT_TRUE(store_->remove("never/was"));
-    EXPECT_TRUE(keys("").empty());
-}
+// Round trips, ranged and short reads, missing keys and replacement are the shared
+// ObjectStore contract (object_store_contract.cpp, instantiated for this store in
+// dir_object_store_contract_test.cpp); what follows is particular to directories.
 
 TEST_F(DirObjectStoreTest, KeyAndDirectoryCannotShareAName) {
     ASSERT_TRUE(store_->put("a", bytes("1")));
