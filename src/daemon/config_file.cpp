@@ -58,10 +58,6 @@ namespace {
 using Keys = std::initializer_list<std::string_view>;
 
 // LUN keys that name features not built yet; rejected by name, like in a LUN-SPEC.
-constexpr std::array not_yet_lun_keys = {
-    std::string_view{"meta"}, std::string_view{"endpoint"},
-};
-
 std::string_view type_name(const toml::node& node) {
     switch (node.type()) {
         case toml::node_type::none:
@@ -117,6 +113,9 @@ class FileParser {
     Result<std::string> get_size_text(const toml::node& node, std::string_view path) const;
     Result<std::uint32_t> get_u32_size(const toml::node& node, std::string_view path) const;
     Result<std::vector<Portal>> get_portals(const toml::node& node, std::string_view path) const;
+    // meta = "etcd://H:P" or ["etcd://H1:P1", "etcd://H2:P2"] -> the LUN-SPEC's etcd://H1:P1+H2:P2.
+    Result<std::string> get_meta(const toml::node& node, std::string_view path) const;
+    Status parse_s3(const toml::table& table, volume::StoreSecrets& secrets) const;
     const toml::array* get_table_array(const toml::node& node, std::string_view path,
                                        std::string_view example, Status& status) const;
 
@@ -303,17 +302,61 @@ Result<std::vector<std::string>> FileParser::get_allow(const toml::node& node,
     return rules;
 }
 
-Result<LunSpec> FileParser::parse_lun(const toml::table& table, std::string_view path) const {
-    for (auto&& [key, node] : table) {
-        (void)node;
-        if (std::find(not_yet_lun_keys.begin(), not_yet_lun_keys.end(), key.str()) !=
-            not_yet_lun_keys.end())
-            return error(key.source(), path,
-                         "key '" + std::string(key.str()) + "' is not supported yet");
+Result<std::string> FileParser::get_meta(const toml::node& node, std::string_view path) const {
+    if (!node.is_array()) return get_string(node, path);
+    const auto& array = *node.as_array();
+    if (array.empty())
+        return error(node.source(), path, "empty list (give one etcd://HOST:PORT or more)");
+    std::string scheme;
+    std::string joined;
+    for (const auto& element : array) {
+        auto text = get_string(element, path);
+        if (!text) return std::unexpected(text.error());
+        const auto end = text->find("://");
+        if (end == std::string::npos)
+            return error(element.source(), path, "'" + *text + "' is not etcd://HOST:PORT");
+        if (scheme.empty()) scheme = text->substr(0, end + 3);
+        if (text->substr(0, end + 3) != scheme)
+            return error(element.source(), path, "every member needs the same scheme (" +
+                                                      scheme + ")");
+        if (!joined.empty()) joined += '+';
+        joined += text->substr(end + 3);
     }
+    return scheme + joined;
+}
+
+// [s3]: credentials for every thin LUN on an s3:// store, instead of the environment's.
+Status FileParser::parse_s3(const toml::table& table, volume::StoreSecrets& secrets) const {
+    if (auto st = check_keys(table, "s3", {"access-key-id", "secret-access-key", "session-token"});
+        !st)
+        return st;
+    const auto get = [&](const char* key, std::string& out) -> Status {
+        const auto* node = table.get(key);
+        if (!node) return {};
+        auto text = get_string(*node, join("s3", key));
+        if (!text) return std::unexpected(text.error());
+        // No value in the message: these are secrets.
+        if (text->empty()) return error(node->source(), "s3", std::string(key) + " is empty");
+        out = *text;
+        return {};
+    };
+    for (auto [key, out] : {std::pair{"access-key-id", &secrets.s3_access_key_id},
+                            std::pair{"secret-access-key", &secrets.s3_secret_access_key},
+                            std::pair{"session-token", &secrets.s3_session_token}})
+        if (auto st = get(key, *out); !st) return st;
+    if (secrets.s3_access_key_id.empty() != secrets.s3_secret_access_key.empty())
+        return error(table.source(), "s3", "access-key-id and secret-access-key go together");
+    if (!secrets.s3_session_token.empty() && secrets.s3_access_key_id.empty())
+        return error(table.source(), "s3", "session-token needs access-key-id and secret-access-key");
+    return {};
+}
+
+Result<LunSpec> FileParser::parse_lun(const toml::table& table, std::string_view path) const {
     if (auto st = check_keys(table, path,
                              {"spec", "backend", "path", "size", "block-size", "thin", "readonly",
-                              "removable", "serial", "wwn", "sanitize-rate", "page-size", "cache"});
+                              "removable", "serial", "wwn", "sanitize-rate", "page-size", "cache",
+                              "endpoint", "region", "addressing", "ceph-conf", "ceph-user", "meta",
+                              "lease-ttl", "meta-prefix"});
         !st)
         return std::unexpected(st.error());
     if (const auto* spec = table.get("spec")) {
@@ -367,12 +410,23 @@ Result<LunSpec> FileParser::parse_lun(const toml::table& table, std::string_view
             if (*value) parts.options.emplace_back(key, std::nullopt);
         }
     }
-    for (const char* key : {"serial", "wwn"}) {
+    for (const char* key : {"serial", "wwn", "endpoint", "region", "addressing", "ceph-conf",
+                            "ceph-user", "meta-prefix"}) {
         if (const auto* node = table.get(key)) {
             auto text = get_string(*node, join(path, key));
             if (!text) return std::unexpected(text.error());
             parts.options.emplace_back(key, *text);
         }
+    }
+    if (const auto* node = table.get("meta")) {
+        auto text = get_meta(*node, join(path, "meta"));
+        if (!text) return std::unexpected(text.error());
+        parts.options.emplace_back("meta", *text);
+    }
+    if (const auto* node = table.get("lease-ttl")) {
+        auto seconds = get_integer(*node, join(path, "lease-ttl"));
+        if (!seconds) return std::unexpected(seconds.error());
+        parts.options.emplace_back("lease-ttl", std::to_string(*seconds));
     }
     for (const char* key : {"sanitize-rate", "page-size", "cache"}) {
         const auto* node = table.get(key);
@@ -443,7 +497,7 @@ Result<TargetConfig> FileParser::parse_target(const toml::table& table,
 Result<Config> FileParser::parse(const toml::table& root) {
     if (auto st = check_keys(root, "",
                              {"log-level", "listen", "threads", "state-dir", "iscsi", "discovery",
-                              "target"});
+                              "s3", "target"});
         !st)
         return std::unexpected(st.error());
     Config config;
@@ -495,6 +549,15 @@ Result<Config> FileParser::parse(const toml::table& root) {
             return std::unexpected(st.error());
     }
 
+    volume::StoreSecrets s3_secrets;
+    if (const auto* node = root.get("s3")) {
+        const auto* table = node->as_table();
+        if (!table)
+            return error(node->source(), "s3",
+                         "expected a table ([s3]), got " + std::string(type_name(*node)));
+        if (auto st = parse_s3(*table, s3_secrets); !st) return std::unexpected(st.error());
+    }
+
     const auto* target_node = root.get("target");
     if (!target_node) return error({}, "", "no target (add a [[target]] table)");
     Status status;
@@ -511,6 +574,8 @@ Result<Config> FileParser::parse(const toml::table& root) {
                          "target[" + std::to_string(i) + "]",
                          "target name '" + target->name + "' used twice");
         }
+        for (auto& lun : target->luns)
+            if (lun.volume.backend == "thin") lun.volume.secrets = s3_secrets;
         config.targets.push_back(std::move(*target));
     }
 

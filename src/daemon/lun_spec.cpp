@@ -1,6 +1,6 @@
 // LUN-SPEC: BACKEND:ARG[,KEY=VALUE|,FLAG]...  (DESIGN.md "How a user meets it"; scripts depend
-// on this grammar, so keep it stable). Options that later backends and LUN features will use
-// are rejected by name until they work: an option silently ignored could be a data hazard.
+// on this grammar, so keep it stable). An option is never silently ignored: one that does not
+// apply to the backend or store is an error, since ignoring it could be a data hazard.
 #include "daemon/lun_spec.h"
 
 #include <algorithm>
@@ -8,13 +8,11 @@
 #include <cctype>
 #include <string>
 
+#include "volume/thin/store_location.h"
+
 namespace itd::daemon {
 
 namespace {
-
-constexpr std::array not_yet_options = {
-    std::string_view{"meta"}, std::string_view{"endpoint"},
-};
 
 // SPC-4 7.8.15: the serial number is ASCII; we take printable characters without spaces (a
 // space would be indistinguishable from the padding) and keep it short enough for any
@@ -26,11 +24,6 @@ constexpr std::uint32_t max_block_size_bytes = 65536;
 
 std::unexpected<LunSpecError> lun_error(std::string key, std::string message) {
     return std::unexpected(LunSpecError{std::move(key), std::move(message)});
-}
-
-template <std::size_t N>
-bool contains(const std::array<std::string_view, N>& list, std::string_view item) {
-    return std::find(list.begin(), list.end(), item) != list.end();
 }
 
 std::expected<std::uint32_t, LunSpecError> parse_block_size(const std::string& text) {
@@ -90,11 +83,11 @@ std::expected<LunSpec, LunSpecError> build_lun_spec(const LunParts& parts) {
         return lun_error("arg", thin_backend ? "empty path, e.g. thin:/var/lib/itd/store/vol0"
                                              : "empty path, e.g. file:/srv/disk0.img");
     } else if (thin_backend) {
-        // STORE-DIRECTORY/VOLUME-NAME; the name itself is checked when the store is opened.
-        const auto slash = parts.arg.rfind('/');
-        if (slash == std::string::npos || slash + 1 == parts.arg.size())
-            return lun_error("arg", "thin needs STORE-DIRECTORY/VOLUME, e.g. "
-                                    "thin:/var/lib/itd/store/vol0");
+        // STORE/VOLUME; the name itself is checked when the store is opened.
+        auto split = volume::thin::split_store_volume(parts.arg);
+        if (!split)
+            return lun_error("arg", "thin needs STORE/VOLUME, e.g. thin:/var/lib/itd/store/vol0 "
+                                    "or thin:s3://BUCKET/vol0,endpoint=...,meta=...");
         // A thin volume always provisions thinly: UNMAP, WRITE SAME with UNMAP, GET LBA STATUS.
         lun.thin = true;
     }
@@ -157,14 +150,35 @@ std::expected<LunSpec, LunSpecError> build_lun_spec(const LunParts& parts) {
                 return lun_error(key, "invalid page-size '" + *value +
                                           "' (a power of two from 4K to 4M; default 256K)");
             lun.volume.options[key] = std::to_string(*bytes);
-        } else if (contains(not_yet_options, key)) {
-            return lun_error(key, "option '" + key + "' is not supported yet");
+        } else if (volume::thin::is_store_option(key)) {
+            if (!thin_backend)
+                return lun_error(key, "option '" + key + "' is for thin volumes on s3:// or "
+                                                         "rados:// stores only");
+            if (!value || value->empty())
+                return lun_error(key, "option '" + key + "' needs a value");
+            lun.volume.options[key] = *value;
         } else if (key.empty()) {
             return lun_error(key, "empty option (stray ',')");
         } else {
             return lun_error(key, "unknown option '" + key +
                                       "' (use size=, block-size=, thin, readonly, removable, "
-                                      "serial=, wwn=, sanitize-rate=, page-size= or cache=)");
+                                      "serial=, wwn=, sanitize-rate=, page-size=, cache=, "
+                                      "or for cluster stores endpoint=, region=, addressing=, "
+                                      "ceph-conf=, ceph-user=, meta=, lease-ttl=, meta-prefix=)");
+        }
+    }
+
+    if (thin_backend) {
+        // The store and its options as one: s3:// needs endpoint= and meta=, a directory takes
+        // neither. Checked here so a bad config fails before anything is opened.
+        auto split = volume::thin::split_store_volume(parts.arg);
+        auto where = volume::thin::parse_store_location(split->first, lun.volume.options);
+        if (!where) {
+            std::string key = "arg";
+            for (const auto& [option, value] : lun.volume.options)
+                if (where.error().message.find("'" + option + "'") != std::string::npos)
+                    key = option;
+            return lun_error(key, where.error().message);
         }
     }
 

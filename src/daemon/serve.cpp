@@ -84,7 +84,11 @@ int serve(const Config& config) {
     for (const auto& tc : config.targets) {
         auto target = std::make_shared<scsi::Target>(tc.name);
         for (std::size_t lun = 0; lun < tc.luns.size(); ++lun) {
-            auto volume = volume::open_volume(tc.luns[lun].volume);
+            volume::OpenOptions open_options;
+            open_options.notice = [&](const std::string& text) {
+                spdlog::info("target {} LUN {}: {}", tc.name, lun, text);
+            };
+            auto volume = volume::open_volume(tc.luns[lun].volume, open_options);
             if (!volume) {
                 spdlog::error("target {} LUN {}: {}", tc.name, lun, volume.error().message);
                 return 1;

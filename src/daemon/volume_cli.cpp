@@ -21,7 +21,8 @@
 
 #include "daemon/config.h"
 #include "volume/thin/catalog.h"
-#include "volume/thin/local_store.h"
+#include "volume/thin/store_location.h"
+#include "volume/thin/store_open.h"
 
 namespace itd::daemon {
 
@@ -39,7 +40,7 @@ constexpr std::chrono::seconds kDefaultOwnerTimeout{60};
 constexpr std::chrono::seconds kDefaultGrace{3600};
 
 constexpr std::string_view kOverview =
-    R"(usage: itd volume SUBCOMMAND ...     thin volumes in a local store directory
+    R"(usage: itd volume SUBCOMMAND ...     thin volumes in a store
 
   create    STORE/VOLUME --size SIZE [--block-size 512|4096] [--page-size SIZE]
   list      STORE
@@ -52,7 +53,13 @@ constexpr std::string_view kOverview =
   export    STORE/VOLUME[@SNAPSHOT] FILE
   gc        STORE [--grace DURATION]
 
-STORE/VOLUME is what itd serves as thin:STORE/VOLUME. Sizes are binary: 64K, 512M, 1G, 2T.
+STORE/VOLUME is what itd serves as thin:STORE/VOLUME. STORE is a local directory, or a
+cluster store with its options after the name, as in a LUN-SPEC (S3 credentials from the
+environment):
+  s3://BUCKET[/PREFIX]/VOLUME,endpoint=http://HOST:PORT,meta=etcd://HOST:PORT
+  rados://POOL[/NAMESPACE]/VOLUME,ceph-conf=PATH,meta=etcd://HOST:PORT
+and for list and gc the store alone: s3://BUCKET,endpoint=...,meta=...
+Sizes are binary: 64K, 512M, 1G, 2T.
 Durations: 30s, 10m, 1h, 2d (a bare number is seconds).
 `itd volume SUBCOMMAND --help` says more about one subcommand.
 )";
@@ -98,18 +105,30 @@ struct Command {
 // ---- operands and values --------------------------------------------------------------------
 
 struct StorePath {
-    std::string dir;
+    std::string dir;   // the store, with a cluster store's ",KEY=VALUE..." options
     std::string name;  // VOLUME or VOLUME@SNAPSHOT
 };
 
+bool cluster_store(std::string_view text) {
+    return text.starts_with("s3://") || text.starts_with("rados://");
+}
+
+// A cluster store's options follow the first ','; a directory may contain commas.
+std::pair<std::string, std::string> split_options(const std::string& text) {
+    const auto comma = cluster_store(text) ? text.find(',') : std::string::npos;
+    if (comma == std::string::npos) return {text, ""};
+    return {text.substr(0, comma), text.substr(comma)};
+}
+
 // STORE/NAME, split at the last '/' like the thin:STORE/VOLUME LUN-SPEC.
 Result<StorePath> split_store_path(const std::string& text, std::string_view what) {
-    const auto slash = text.rfind('/');
-    if (slash == std::string::npos || slash + 1 == text.size()) {
-        return fail(Errc::invalid_argument, "'" + text + "' is not STORE/" + std::string(what) +
-                                                " (the store directory, a slash, then the name)");
+    const auto [path, options] = split_options(text);
+    auto split = thin::split_store_volume(path);
+    if (!split) {
+        return fail(Errc::invalid_argument, "'" + path + "' is not STORE/" + std::string(what) +
+                                                " (the store, a slash, then the name)");
     }
-    return StorePath{slash == 0 ? "/" : text.substr(0, slash), text.substr(slash + 1)};
+    return StorePath{split->first + options, split->second};
 }
 
 Result<std::uint64_t> parse_duration_s(const std::string& text, std::string_view option) {
@@ -169,8 +188,28 @@ Result<std::chrono::milliseconds> owner_timeout(const Args& args) {
     return std::chrono::milliseconds(std::chrono::seconds(*s));
 }
 
-Result<thin::Stores> open_store(const std::string& dir, bool create = false) {
-    return thin::open_local_store(dir, create);
+// A store as split_store_path leaves it: a directory, or s3:// or rados:// with its options.
+Result<thin::Stores> open_store(const std::string& text, bool create = false) {
+    const auto [store, option_text] = split_options(text);
+    std::map<std::string, std::string> options;
+    std::string_view rest = option_text;
+    while (!rest.empty()) {
+        rest.remove_prefix(1);  // the ','
+        const auto comma = rest.find(',');
+        const std::string_view item = rest.substr(0, comma);
+        const auto equals = item.find('=');
+        const std::string key(item.substr(0, equals));
+        if (!thin::is_store_option(key))
+            return fail(Errc::invalid_argument,
+                        "'" + key + "' is not a store option (endpoint=, region=, addressing=, "
+                                    "ceph-conf=, ceph-user=, meta=, lease-ttl=, meta-prefix=)");
+        if (equals == std::string_view::npos || !options.emplace(key, item.substr(equals + 1)).second)
+            return fail(Errc::invalid_argument, "option '" + key + "' without a value or given twice");
+        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma);
+    }
+    auto where = thin::parse_store_location(store, options);
+    if (!where) return fail(Errc::invalid_argument, store + ": " + where.error().message);
+    return thin::open_stores(*where, create);
 }
 
 // ---- printing ------------------------------------------------------------------------------

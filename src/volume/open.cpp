@@ -3,11 +3,14 @@
 #include <bit>
 #include <charconv>
 #include <string>
+#include <thread>
 
 #include "volume/file/file_volume.h"
 #include "volume/memory/memory_volume.h"
 #include "volume/thin/catalog.h"
 #include "volume/thin/local_store.h"
+#include "volume/thin/store_location.h"
+#include "volume/thin/store_open.h"
 #include "volume/thin/thin_volume.h"
 
 namespace itd::volume {
@@ -50,16 +53,54 @@ Result<std::uint64_t> size_option(const VolumeSpec& spec, const std::string& key
     return value;
 }
 
-// thin:DIR/VOLUME: a volume in the local store DIR. With size= it is created when missing (and
-// the store with it); an existing volume must then have that size and block size.
-Result<std::shared_ptr<Volume>> open_thin(const VolumeSpec& spec) {
-    const auto slash = spec.arg.rfind('/');
-    if (slash == std::string::npos || slash + 1 == spec.arg.size()) {
-        return fail(Errc::invalid_argument,
-                    describe(spec) + ": expected thin:STORE-DIRECTORY/VOLUME-NAME");
+// The store's own options from a thin spec's (the rest are the volume's).
+std::map<std::string, std::string> store_options(const VolumeSpec& spec) {
+    std::map<std::string, std::string> out;
+    for (const auto& [key, value] : spec.options)
+        if (thin::is_store_option(key)) out.emplace(key, value);
+    return out;
+}
+
+// Opens the volume; on a cluster store whose lease another node holds, waits for the lease.
+Result<std::shared_ptr<thin::ThinVolume>> open_owned(const VolumeSpec& spec, thin::Stores stores,
+                                                     const std::string& name,
+                                                     const thin::ThinOptions& thin_options,
+                                                     bool cluster, const OpenOptions& options) {
+    using Clock = std::chrono::steady_clock;
+    Clock::time_point next_notice{};
+    while (true) {
+        auto vol = thin::ThinVolume::open(stores, name, thin_options);
+        if (vol || !cluster || vol.error().code != Errc::failed_precondition)
+            return vol;
+        // Only a held lease is worth waiting for; anything else is the error it is.
+        auto holder = stores.meta->lock_holder(thin::volume_key(name));
+        if (!holder) return std::unexpected(holder.error());
+        if (!*holder) {
+            // Released between the two calls, or not a lease at all: try once more, then give up.
+            auto again = thin::ThinVolume::open(stores, name, thin_options);
+            if (again || again.error().code != Errc::failed_precondition) return again;
+            holder = stores.meta->lock_holder(thin::volume_key(name));
+            if (!holder) return std::unexpected(holder.error());
+            if (!*holder) return again;
+        }
+        if (options.notice && Clock::now() >= next_notice) {
+            options.notice(describe(spec) + ": waiting for the volume's lease, held by " +
+                           **holder);
+            next_notice = Clock::now() + options.notice_every;
+        }
+        std::this_thread::sleep_for(options.lease_poll);
     }
-    const std::string dir = slash == 0 ? "/" : spec.arg.substr(0, slash);
-    const std::string name = spec.arg.substr(slash + 1);
+}
+
+// thin:STORE/VOLUME: a volume in a local store directory or a cluster store
+// (thin/store_location.h). With size= it is created when missing (and the store with it); an
+// existing volume must then have that size and block size.
+Result<std::shared_ptr<Volume>> open_thin(const VolumeSpec& spec, const OpenOptions& open_options) {
+    auto split = thin::split_store_volume(spec.arg);
+    if (!split) return fail(Errc::invalid_argument, describe(spec) + ": " + split.error().message);
+    const auto& [store, name] = *split;
+    auto where = thin::parse_store_location(store, store_options(spec));
+    if (!where) return fail(Errc::invalid_argument, describe(spec) + ": " + where.error().message);
     auto page_size = size_option(spec, "page-size", thin::kDefaultPageSizeBytes);
     if (!page_size) return std::unexpected(page_size.error());
     auto cache = size_option(spec, "cache", thin::ThinOptions{}.cache_bytes);
@@ -68,7 +109,7 @@ Result<std::shared_ptr<Volume>> open_thin(const VolumeSpec& spec) {
         return fail(Errc::invalid_argument, describe(spec) + ": page-size is at most 4M");
     }
 
-    auto stores = thin::open_local_store(dir, spec.size_bytes.has_value());
+    auto stores = thin::open_stores(*where, spec.size_bytes.has_value(), spec.secrets);
     if (!stores) return fail(stores.error().code, describe(spec) + ": " + stores.error().message);
     auto existing = stores->meta->get(thin::volume_key(name));
     if (!existing)
@@ -88,7 +129,7 @@ Result<std::shared_ptr<Volume>> open_thin(const VolumeSpec& spec) {
     thin::ThinOptions options;
     options.cache_bytes = *cache;
     options.owner_info = thin::process_owner_info("itd");
-    auto vol = thin::ThinVolume::open(std::move(*stores), name, options);
+    auto vol = open_owned(spec, std::move(*stores), name, options, where->cluster(), open_options);
     if (!vol) return fail(vol.error().code, describe(spec) + ": " + vol.error().message);
     const thin::Superblock sb = (*vol)->superblock();
     if (spec.size_bytes && *spec.size_bytes != sb.size_bytes) {
@@ -114,7 +155,7 @@ Result<std::shared_ptr<Volume>> open_thin(const VolumeSpec& spec) {
 
 }  // namespace
 
-Result<std::shared_ptr<Volume>> open_volume(const VolumeSpec& spec) {
+Result<std::shared_ptr<Volume>> open_volume(const VolumeSpec& spec, const OpenOptions& options) {
     if (auto ok = validate(spec); !ok) return std::unexpected(ok.error());
     if (spec.backend == "memory") {
         if (!spec.size_bytes) {
@@ -133,7 +174,7 @@ Result<std::shared_ptr<Volume>> open_volume(const VolumeSpec& spec) {
         if (!vol) return std::unexpected(vol.error());
         return std::shared_ptr<Volume>(std::move(*vol));
     }
-    if (spec.backend == "thin") return open_thin(spec);
+    if (spec.backend == "thin") return open_thin(spec, options);
     return fail(Errc::invalid_argument, describe(spec) + ": unknown backend \"" + spec.backend +
                                             "\" (known: memory, file, thin)");
 }

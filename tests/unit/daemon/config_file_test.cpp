@@ -178,8 +178,9 @@ TEST(ConfigFile, LunErrorsNameTheLine) {
     EXPECT_EQ(error_of(head + "backend = \"thin\"\npath = \"/s/v\"\npage-size = \"3K\"\n"),
               "itd.toml:8: target[0].lun[1]: invalid page-size '3K' (a power of two from 4K "
               "to 4M; default 256K)");
-    EXPECT_EQ(error_of(head + "backend = \"memory\"\nsize = \"1G\"\nmeta = \"etcd://x\"\n"),
-              "itd.toml:8: target[0].lun[1]: key 'meta' is not supported yet");
+    EXPECT_EQ(error_of(head + "backend = \"memory\"\nsize = \"1G\"\nmeta = \"etcd://x:1\"\n"),
+              "itd.toml:8: target[0].lun[1]: option 'meta' is for thin volumes on s3:// or "
+              "rados:// stores only");
     EXPECT_EQ(error_of(head + "backend = \"memory\"\nsize = \"1G\"\nwwn = \"12\"\n"),
               "itd.toml:8: target[0].lun[1]: invalid wwn '12' (16 hex digits, NAA 2, 3 or 5 "
               "first, e.g. wwn=3000000000000001)");
@@ -264,6 +265,56 @@ TEST(ConfigFile, StateDir) {
     EXPECT_EQ(error_of("state-dir = \"\"\n" + t), "itd.toml:1: state-dir: must not be empty");
     EXPECT_EQ(error_of("state-dir = 1\n" + t),
               "itd.toml:1: state-dir: expected a string, got an integer");
+}
+
+TEST(ConfigFile, ClusterStores) {
+    const std::string text = R"(
+[s3]
+access-key-id = "AKIDEXAMPLE"
+secret-access-key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+
+[[target]]
+name = "iqn.2026-11.org.example:a"
+[[target.lun]]
+backend = "thin"
+path = "s3://itd-vols/vol0"
+size = "1G"
+endpoint = "http://127.0.0.1:7480"
+meta = ["etcd://127.0.0.1:2379", "etcd://127.0.0.1:2380", "etcd://127.0.0.1:2381"]
+lease-ttl = 6
+[[target.lun]]
+backend = "thin"
+path = "rados://itd/vol1"
+ceph-conf = "/etc/ceph/ceph.conf"
+meta = "etcd://127.0.0.1:2379"
+)";
+    const Config c = parse_ok(text);
+    ASSERT_EQ(c.targets.size(), 1u);
+    ASSERT_EQ(c.targets[0].luns.size(), 2u);
+    const auto& s3 = c.targets[0].luns[0].volume;
+    EXPECT_EQ(s3.arg, "s3://itd-vols/vol0");
+    EXPECT_EQ(s3.options.at("meta"), "etcd://127.0.0.1:2379+127.0.0.1:2380+127.0.0.1:2381");
+    EXPECT_EQ(s3.options.at("lease-ttl"), "6");
+    EXPECT_EQ(s3.secrets.s3_access_key_id, "AKIDEXAMPLE");
+    EXPECT_EQ(s3.secrets.s3_secret_access_key, "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
+    EXPECT_EQ(c.targets[0].luns[1].volume.options.at("ceph-conf"), "/etc/ceph/ceph.conf");
+
+    const std::string t(target);
+    // A secret never shows in a message.
+    const std::string half = error_of("[s3]\nsecret-access-key = \"TOPSECRETVALUE\"\n" + t);
+    EXPECT_EQ(half, "itd.toml:1: s3: access-key-id and secret-access-key go together");
+    EXPECT_EQ(error_of("[s3]\nsecret = \"TOPSECRETVALUE\"\n" + t).find("TOPSECRETVALUE"),
+              std::string::npos);
+    EXPECT_EQ(error_of("s3 = 1\n" + t), "itd.toml:1: s3: expected a table ([s3]), got an integer");
+    const std::string head = "[[target]]\nname = \"iqn.2026-11.org.example:a\"\n[[target.lun]]\n"
+                             "backend = \"thin\"\npath = \"rados://p/v\"\n";
+    EXPECT_EQ(error_of(head + "meta = [\"etcd://a:1\", \"etcds://b:2\"]\n"),
+              "itd.toml:6: target[0].lun[0].meta: every member needs the same scheme (etcd://)");
+    EXPECT_EQ(error_of(head + "meta = []\n"),
+              "itd.toml:6: target[0].lun[0].meta: empty list (give one etcd://HOST:PORT or more)");
+    EXPECT_EQ(error_of(head + "meta = \"etcd://a:1\"\nendpoint = \"http://x:1\"\n"),
+              "itd.toml:7: target[0].lun[0]: option 'endpoint' does not apply to a rados:// "
+              "store");
 }
 
 TEST(ConfigFile, IscsiErrors) {

@@ -88,10 +88,11 @@ TEST(ParseLunSpec, Thin) {
     ASSERT_TRUE(existing.has_value()) << existing.error().message;
     EXPECT_FALSE(existing->volume.size_bytes.has_value());
 
-    EXPECT_EQ(error_of("thin:vol0"), "LUN-SPEC 'thin:vol0': thin needs STORE-DIRECTORY/VOLUME, "
-                                     "e.g. thin:/var/lib/itd/store/vol0");
-    EXPECT_EQ(error_of("thin:/store/"), "LUN-SPEC 'thin:/store/': thin needs "
-                                        "STORE-DIRECTORY/VOLUME, e.g. thin:/var/lib/itd/store/vol0");
+    const std::string needs = "thin needs STORE/VOLUME, e.g. thin:/var/lib/itd/store/vol0 or "
+                              "thin:s3://BUCKET/vol0,endpoint=...,meta=...";
+    EXPECT_EQ(error_of("thin:vol0"), "LUN-SPEC 'thin:vol0': " + needs);
+    EXPECT_EQ(error_of("thin:/store/"), "LUN-SPEC 'thin:/store/': " + needs);
+    EXPECT_EQ(error_of("thin:s3://vol0"), "LUN-SPEC 'thin:s3://vol0': " + needs);
     EXPECT_EQ(error_of("thin:/s/v,page-size=1M3"),
               "LUN-SPEC 'thin:/s/v,page-size=1M3': invalid size '1M3': unknown suffix (use K, M, G, "
               "T, P or KiB \u2026 PiB)");
@@ -153,11 +154,10 @@ TEST(ParseLunSpec, BlockSizeErrors) {
 TEST(ParseLunSpec, UnknownOption) {
     EXPECT_EQ(error_of("memory:1G,blocksize=4096"),
               "LUN-SPEC 'memory:1G,blocksize=4096': unknown option 'blocksize' (use size=, "
-              "block-size=, thin, readonly, removable, serial=, wwn=, sanitize-rate=, page-size= or "
-              "cache=)");
-    EXPECT_EQ(error_of("file:/x,sync"),
-              "LUN-SPEC 'file:/x,sync': unknown option 'sync' (use size=, block-size=, thin, "
-              "readonly, removable, serial=, wwn=, sanitize-rate=, page-size= or cache=)");
+              "block-size=, thin, readonly, removable, serial=, wwn=, sanitize-rate=, page-size=, "
+              "cache=, or for cluster stores endpoint=, region=, addressing=, ceph-conf=, "
+              "ceph-user=, meta=, lease-ttl=, meta-prefix=)");
+    EXPECT_NE(error_of("file:/x,sync").find("unknown option 'sync' (use size="), std::string::npos);
 }
 
 TEST(ParseLunSpec, SanitizeRate) {
@@ -220,13 +220,51 @@ TEST(ParseLunSpec, Removable) {
               "LUN-SPEC 'memory:1G,removable,removable': option 'removable' given twice");
 }
 
-TEST(ParseLunSpec, FutureOptionsAreRejectedByName) {
-    for (const char* option : {"meta=etcd://x:2379", "endpoint=http://x"}) {
-        const std::string text = "file:/x," + std::string(option);
-        const std::string name = std::string(option).substr(0, std::string(option).find('='));
-        EXPECT_EQ(error_of(text),
-                  "LUN-SPEC '" + text + "': option '" + name + "' is not supported yet");
-    }
+TEST(ParseLunSpec, ThinOnS3) {
+    const LunSpec l = lun("thin:s3://itd-bucket/vols/vol0,endpoint=http://127.0.0.1:7480,"
+                          "meta=etcd://127.0.0.1:2379+127.0.0.1:2380,lease-ttl=5,size=1G");
+    EXPECT_EQ(l.volume.backend, "thin");
+    EXPECT_EQ(l.volume.arg, "s3://itd-bucket/vols/vol0");
+    EXPECT_EQ(l.volume.size_bytes, 1ull << 30);
+    EXPECT_TRUE(l.thin);
+    EXPECT_EQ(l.volume.options.at("endpoint"), "http://127.0.0.1:7480");
+    EXPECT_EQ(l.volume.options.at("meta"), "etcd://127.0.0.1:2379+127.0.0.1:2380");
+    EXPECT_EQ(l.volume.options.at("lease-ttl"), "5");
+}
+
+TEST(ParseLunSpec, ThinOnRados) {
+    const LunSpec l = lun("thin:rados://rbd/ns1/vol0,ceph-conf=/etc/ceph/ceph.conf,"
+                          "ceph-user=itd,meta=etcds://[::1]:2379");
+    EXPECT_EQ(l.volume.arg, "rados://rbd/ns1/vol0");
+    EXPECT_EQ(l.volume.options.at("ceph-user"), "itd");
+}
+
+TEST(ParseLunSpec, ClusterStoreOptionsAreChecked) {
+    // Store options on a backend or store they do not apply to are errors, never ignored.
+    EXPECT_EQ(error_of("file:/x,meta=etcd://x:2379"),
+              "LUN-SPEC 'file:/x,meta=etcd://x:2379': option 'meta' is for thin volumes on s3:// "
+              "or rados:// stores only");
+    EXPECT_EQ(error_of("thin:/s/v,endpoint=http://x:1"),
+              "LUN-SPEC 'thin:/s/v,endpoint=http://x:1': option 'endpoint' does not apply to a "
+              "directory store");
+    EXPECT_EQ(error_of("thin:rados://p/v,meta=etcd://h:1,endpoint=http://x:1"),
+              "LUN-SPEC 'thin:rados://p/v,meta=etcd://h:1,endpoint=http://x:1': option "
+              "'endpoint' does not apply to a rados:// store");
+    EXPECT_EQ(error_of("thin:s3://bucket/v,endpoint=http://x:1"),
+              "LUN-SPEC 'thin:s3://bucket/v,endpoint=http://x:1': s3://bucket needs "
+              "meta=etcd://HOST:PORT (where its superblocks and leases live)");
+    EXPECT_EQ(error_of("thin:s3://bucket/v,meta=etcd://h:1"),
+              "LUN-SPEC 'thin:s3://bucket/v,meta=etcd://h:1': s3://bucket needs "
+              "endpoint=http(s)://HOST:PORT (the S3 service)");
+    EXPECT_NE(error_of("thin:s3://Bucket/v,meta=etcd://h:1,endpoint=http://x:1")
+                  .find("s3 bucket 'Bucket' is not a bucket name"),
+              std::string::npos);
+    EXPECT_NE(error_of("thin:rados://p/v,meta=etcd://h").find("'h' is not HOST:PORT"),
+              std::string::npos);
+    EXPECT_NE(error_of("thin:rados://p/v,meta=etcd://h:1,lease-ttl=1").find("lease-ttl '1'"),
+              std::string::npos);
+    EXPECT_NE(error_of("thin:rados://p/v,meta=").find("option 'meta' needs a value"),
+              std::string::npos);
 }
 
 }  // namespace
