@@ -166,11 +166,11 @@ Result<std::shared_ptr<Volume>> open_volume(const VolumeSpec& spec, const OpenOp
         return std::shared_ptr<Volume>(std::move(*vol));
     }
     if (spec.backend == "file") {
-        FileVolume::Options options;
-        options.path = spec.arg;
-        options.size_bytes = spec.size_bytes;
-        options.block_size_bytes = spec.block_size_bytes;
-        auto vol = FileVolume::open(options);
+        FileVolume::Options file;
+        file.path = spec.arg;
+        file.size_bytes = spec.size_bytes;
+        file.block_size_bytes = spec.block_size_bytes;
+        auto vol = FileVolume::open(file);
         if (!vol) return std::unexpected(vol.error());
         return std::shared_ptr<Volume>(std::move(*vol));
     }
