@@ -4,7 +4,7 @@
 # Starts etcd (one member, scripts/cluster/etcd.sh) and a single-node Ceph cluster with
 # radosgw (scripts/cluster/ceph.sh), then for an S3 LUN (thin:s3://itd/...) and a RADOS LUN
 # (thin:rados://itd/...), both with their superblocks in etcd:
-#   1. iscsi-test-cu --dataloss --test=ALL: no test may fail;
+#   1. iscsi-test-cu --dataloss --allow-sanitize --test=ALL: no test may fail;
 #   2. qemu-img convert of a random image into the LUN and back out: the same bytes;
 #   3. kill -9 after a SYNCHRONIZE CACHE, restart from a config file (credentials in its [s3]
 #      table, etcd as a list): every synced block reads back;
@@ -19,7 +19,7 @@ cd "$(dirname "$0")/../.."
 root=$(pwd)
 
 build=$(cd "${1:-build/release}" && pwd)
-# shellcheck source=../integration/lib.sh
+# shellcheck source=../integration/lib.sh source-path=SCRIPTDIR
 source "$root/tests/integration/lib.sh"
 # shellcheck disable=SC2034  # lib.sh runs it
 itd="$build/src/daemon/itd"
@@ -56,12 +56,12 @@ for kind in s3 rados; do
     opts=$(options_of $kind)
     log="$work/itd-$kind.log"
 
-    # 1. The conformance suite on a fresh 1 GiB volume.
+    # 1. The conformance suite on a fresh volume, SANITIZE included.
     s=0
-    start_itd "$log" --target-name "$target" "thin:$store/cu,$opts,size=1G" || s=1
+    start_itd "$log" --target-name "$target" "thin:$store/cu,$opts,size=256M" || s=1
     if [ $s -eq 0 ]; then
         cu="$work/cu-$kind.log"
-        timeout 900 iscsi-test-cu --dataloss -i iqn.2026-12.org.itd.test:cu \
+        timeout 900 iscsi-test-cu --dataloss --allow-sanitize -i iqn.2026-12.org.itd.test:cu \
             --initiator-name-2=iqn.2026-12.org.itd.test:cu2 --test=ALL \
             "iscsi://127.0.0.1:$PORT/$target/0" >"$cu" 2>&1 || true
         read -r p f sk <<<"$(cu_counts "$cu")"
