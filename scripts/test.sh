@@ -8,8 +8,10 @@
 #      build (plus conformance-matrix.sh: the whole iscsi-test-cu suite in every LUN
 #      configuration, zero failures) and against the ASan+UBSan build; the etcd meta store
 #      against real etcd members (ctest, label cluster);
-#   3. the cluster tests (tests/cluster/): a single-node Ceph cluster with radosgw, started
-#      and stopped by each script, for the RADOS and S3 object stores;
+#   3. the cluster tests (tests/cluster/): a single-node Ceph cluster with radosgw and etcd,
+#      started and stopped by each script, for the RADOS and S3 object stores and for thin
+#      volumes on them served through iSCSI (conformance, qemu-img, kill -9, failover,
+#      fencing, faults);
 #   4. every libFuzzer fuzzer in build/fuzz/tests/fuzz for FUZZ_SECONDS (default 30) each,
 #      over a temporary copy of its seed corpus (the repository is not modified; a crashing
 #      input is kept in build/fuzz-artifacts/).
@@ -56,11 +58,12 @@ integration_asan() {  # leaks and UBSan findings are failures too (stop_itd grep
     ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         integration build/asan
 }
-cluster() {  # BUILD_DIR: the object stores against a real Ceph cluster each script starts
+cluster() {  # BUILD_DIR: the stores and thin LUNs against real Ceph and etcd each script starts
     local s=0
     timeout -k 30 600 tests/cluster/ceph_smoke.sh || s=1
     timeout -k 30 900 tests/cluster/s3_test.sh "$1" || s=1
     timeout -k 30 900 tests/cluster/rados_test.sh "$1" || s=1
+    timeout -k 30 1200 tests/cluster/thin_cluster.sh "$1" || s=1
     return $s
 }
 fuzz_one() {  # FUZZER
@@ -83,7 +86,7 @@ fuzz_one() {  # FUZZER
 step "build release" build release
 step "unit tests (release)" unit release
 step "integration tests (release)" integration build/release --all
-step "cluster tests: Ceph RADOS and S3 (release)" cluster build/release
+step "cluster tests: Ceph RADOS, S3 and etcd; thin LUNs on them (release)" cluster build/release
 step "build asan" build asan
 step "unit tests (ASan+UBSan)" unit asan
 step "integration tests (ASan+UBSan)" integration_asan
