@@ -8,10 +8,10 @@
 #      its own data; SIGCONT A: a write through a new session to A must fail and must not reach
 #      the store: B reads its data, and so does a node that opens the volume after A and B have
 #      stopped.
-#   3. radosgw stopped for 8 s in the middle of a write stream with a SYNCHRONIZE CACHE every
-#      MiB (S3): the stream goes on or fails within a bound (the stall is printed); after the
-#      gateway is back a write to the process succeeds; after kill -9 and a restart every block
-#      of the last acknowledged SYNCHRONIZE CACHE reads back.
+#   3. radosgw stopped for 8 s in the middle of two write streams (two S3 volumes) with a
+#      SYNCHRONIZE CACHE every MiB: each stream goes on or fails within a bound (the stall is
+#      printed); once the gateway is back the same process takes a new write; after kill -9 and
+#      a restart every block of the last acknowledged SYNCHRONIZE CACHE reads back.
 #   4. the etcd leader killed (RADOS, meta= all three members): writes synced before, and after
 #      a little more than the lease's TTL, succeed (the keep-alive goes to another member) and
 #      read back, also after a restart.
@@ -36,10 +36,11 @@ done
 ceph_sh=$repo/scripts/cluster/ceph.sh
 etcd_sh=$repo/scripts/cluster/etcd.sh
 work=$(mktemp -d /tmp/itd-thin-failover.XXXXXX)
-stream_pid=""
+stream_pids=()
 
 cleanup() {
-    [ -n "$stream_pid" ] && kill -TERM "$stream_pid" 2>/dev/null
+    local p
+    for p in "${stream_pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
     kill_started_itds
     "$etcd_sh" stop "$work/etcd" >/dev/null 2>&1 || true
     "$ceph_sh" stop "$work/ceph" >/dev/null 2>&1 || true
@@ -48,9 +49,10 @@ cleanup() {
 trap cleanup EXIT
 
 t_start=$(date +%s.%N)
-timeout -k 5 120 "$ceph_sh" start "$work/ceph" --mon-port 38750 --rgw-port 39450 --osd-ports 38760
+timeout -k 5 75 "$ceph_sh" start "$work/ceph" --mon-port 38750 --rgw-port 39450 --osd-ports 38760 \
+    --timeout 60
 eval "$("$ceph_sh" env "$work/ceph")"
-timeout -k 5 60 "$etcd_sh" start "$work/etcd" --members 3 --base-port 24790
+timeout -k 5 40 "$etcd_sh" start "$work/etcd" --members 3 --base-port 24790
 
 target=iqn.2026-12.org.itd:fo
 ttl=4
@@ -63,10 +65,10 @@ now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
 # io PORT MODE SEED BLOCKS [LUN]: itd_durability against 127.0.0.1:PORT, at most IO_SECONDS
-# (60); its status (124 when it timed out).
+# (30; a few MiB take well under a second); its status (124 when it timed out).
 io() {
     ITD_PORTAL=127.0.0.1:$1 ITD_TARGET=$target ITD_LUN=${5:-0} \
-        timeout -k 2 "${IO_SECONDS:-60}" "$client" "$2" "$3" "$4" >/dev/null
+        timeout -k 2 "${IO_SECONDS:-30}" "$client" "$2" "$3" "$4" >/dev/null
 }
 
 # launch_standby LOG ARGS...: an itd whose volume's lease another node holds: returns once it
@@ -162,13 +164,13 @@ test_fencing() {
         return 1
     fi
     echo "  A refused: $(head -1 "$work/2-a-write.err")"
-    grep -m1 -E "lost its lock|refusing writes" "$work/2a.log" | sed 's/^/  A: /' ||
-        echo "  (no fencing message in A's log)"
     io "$b_port" verify 202 $((2 * mib)) || { echo "  B does not read its own data"; return 1; }
     # A stops first (its shutdown must not write either), then B hands the lease back.
     status=0
     ITD_PID=$a stop_itd "$work/2a.log" || status=$?
     [ $status -eq 0 ] || echo "  (the fenced node A exited with status $status on SIGTERM)"
+    grep -m1 -E "lost its lock|refusing writes" "$work/2a.log" | sed 's/^/  A: /' ||
+        echo "  (no fencing message in A's log)"
     ITD_PID=$b stop_itd "$work/2b.log" || return 1
     start_itd "$work/2c.log" --target-name "$target" "$spec" || return 1
     io "$PORT" verify 202 $((2 * mib)) || { echo "  after a restart the volume does not hold B's data"; return 1; }
@@ -180,72 +182,92 @@ kill_started_itds
 result "fencing: a node that lost its lease refuses writes and leaves the new owner's data" $s
 
 # ---- 3. radosgw stopped mid-stream -----------------------------------------------------------
+# Two streams through the same outage: the one on LUN 1 is checked for durability after a
+# restart (no acknowledged sync lost); LUN 0 then takes a new write on the same process.
 stream_blocks=$((96 * mib))
-test_rgw_outage() {
-    local spec0 spec1 out=$work/3-stream.out status t_stop t_back i n lines_after stall
-    spec0=$(s3_spec vol-s3)
-    spec1=$(s3_spec vol-s3-idle)
-    start_itd "$work/3a.log" --target-name "$target" "$spec0" "$spec1" || return 1
-    local port=$PORT
-    # The stream's lines, each with the time it arrived.
-    mkfifo "$work/3.fifo"
+stream_pids=()
+
+# start_stream LUN SEED: itd_durability stream to LUN of the itd at $port, in the background
+# (at most 90 s); its lines, each with the time it arrived, and an "end" line when it is over,
+# go to $work/3-stream-LUN.out.
+start_stream() {
+    local lun=$1 seed=$2 out=$work/3-stream-$1.out fifo=$work/3-stream-$1.fifo
+    mkfifo "$fifo"
     : >"$out"
-    (while IFS= read -r line; do echo "$(now) $line"; done <"$work/3.fifo" >"$out") &
-    local reader=$!
-    ITD_PORTAL=127.0.0.1:$port ITD_TARGET=$target ITD_LUN=0 \
-        timeout -k 2 90 "$client" stream 301 $stream_blocks >"$work/3.fifo" 2>"$work/3-stream.err" &
-    stream_pid=$!
+    ( (while IFS= read -r line; do echo "$(now) $line"; done; echo "$(now) end") <"$fifo" >>"$out") &
+    ITD_PORTAL=127.0.0.1:$port ITD_TARGET=$target ITD_LUN=$lun \
+        timeout -k 2 90 "$client" stream "$seed" $stream_blocks >"$fifo" 2>"$work/3-stream-$lun.err" &
+    stream_pids[lun]=$!
+}
+
+synced_lines() { grep -c synced "$work/3-stream-$1.out" || true; }
+ended() { grep -q " end$" "$work/3-stream-$1.out"; }
+
+# report_stream LUN STATUS: prints how the stream went through the outage (between $t_stop
+# and $t_back) and sets N to its last acknowledged sync.
+report_stream() {
+    local lun=$1 status=$2 out=$work/3-stream-$1.out end after stall
+    N=$(grep synced "$out" | tail -1 | awk '{ print $3 }')
+    end=$(awk '$2 == "end" { print $1 }' "$out")
+    # The longest wait for an acknowledgement from the gateway's stop on (to the end when the
+    # stream failed).
+    stall=$(awk -v t0="$t_stop" 'BEGIN { last = t0; max = 0 }
+        $1 >= t0 { if ($1 - last > max) max = $1 - last; last = $1 }
+        END { printf "%.1f", max }' "$out")
+    after=$(awk -v t="$t_back" '$1 > t && $2 == "synced"' "$out" | wc -l)
+    if [ "$N" = "$stream_blocks" ]; then
+        echo "  LUN $lun: the stream went on; longest stall $stall s; $after syncs after radosgw came back"
+    else
+        echo "  LUN $lun: the stream failed after 'synced $N'," \
+            "$(awk -v a="$t_stop" -v b="$end" 'BEGIN { printf "%.1f", b - a }') s after radosgw stopped" \
+            "($(awk -v a="$t_back" -v b="$end" 'BEGIN { printf "%+.1f", b - a }') s from its return; exit $status)"
+    fi
+}
+
+test_rgw_outage() {
+    local spec0 spec1 status0=0 status1=0 i
+    spec0=$(s3_spec vol-s3-a)
+    spec1=$(s3_spec vol-s3-b)
+    start_itd "$work/3a.log" --target-name "$target" "$spec0" "$spec1" || return 1
+    port=$PORT
+    start_stream 0 301
+    start_stream 1 311
     for ((i = 0; i < 300; i++)); do
-        [ "$(grep -c synced "$out" 2>/dev/null)" -ge 3 ] && break
-        kill -0 "$stream_pid" 2>/dev/null || break
+        [ "$(synced_lines 0)" -ge 3 ] && [ "$(synced_lines 1)" -ge 3 ] && break
+        ended 0 || ended 1 && break
         sleep 0.1
     done
-    if [ "$(grep -c synced "$out")" -lt 3 ]; then
-        echo "  the stream did not sync 3 MiB in 30 s"; return 1
+    if [ "$(synced_lines 0)" -lt 3 ] || [ "$(synced_lines 1)" -lt 3 ] || ended 0 || ended 1; then
+        echo "  the streams did not both sync 3 MiB in 30 s"; return 1
     fi
     t_stop=$(now)
     timeout -k 2 30 "$ceph_sh" stop-rgw "$work/ceph" || return 1
-    echo "  radosgw stopped at $(tail -1 "$out" | cut -d' ' -f2-)"
     sleep 8
     timeout -k 2 60 "$ceph_sh" start-rgw "$work/ceph" || return 1
     t_back=$(now)
-    echo "  radosgw back after $(awk -v a="$t_stop" -v b="$t_back" 'BEGIN { printf "%.1f", b - a }') s"
-    # Bounded by the client's timeout: 90 s in all.
-    status=0
-    wait "$stream_pid" || status=$?
-    stream_pid=""
-    wait "$reader" || true
-    if [ $status -eq 124 ]; then
-        echo "  BUG: the stream hung (90 s), at $(tail -1 "$out" | cut -d' ' -f2-)"
+    echo "  radosgw away for $(awk -v a="$t_stop" -v b="$t_back" 'BEGIN { printf "%.1f", b - a }') s"
+    # Bounded by the clients' timeout (90 s).
+    wait "${stream_pids[0]}" || status0=$?
+    wait "${stream_pids[1]}" || status1=$?
+    stream_pids=()
+    for ((i = 0; i < 50; i++)); do ended 0 && ended 1 && break; sleep 0.1; done
+    if [ $status0 -eq 124 ] || [ $status1 -eq 124 ]; then
+        echo "  BUG: a stream hung (90 s): LUN 0 exit $status0, LUN 1 exit $status1"
         tail -20 "$work/3a.log"
         return 1
     fi
-    n=$(tail -1 "$out" | awk '{ print $3 }')
-    stall=$(awk -v t0="$t_stop" 'BEGIN { last = t0; max = 0 }
-        { if ($1 - last > max) max = $1 - last; last = $1 } END { printf "%.1f", max }' \
-        <(awk -v t0="$t_stop" '$1 >= t0' "$out"))
-    lines_after=$(awk -v t="$t_back" '$1 > t' "$out" | wc -l)
-    if [ "$n" = "$stream_blocks" ]; then
-        echo "  the stream went on: longest stall $stall s, $lines_after syncs after radosgw came back"
-    else
-        echo "  the stream stopped after 'synced $n' (exit $status; $(head -1 "$work/3-stream.err"))," \
-            "$(awk -v a="$t_back" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }') s after radosgw came back;" \
-            "longest stall $stall s"
-    fi
-    # A new write to the same process, on the volume that idled through the outage. (When the
-    # stream went on, its syncs after radosgw came back showed the streamed volume writes too.)
-    io "$port" write 302 $((4 * mib)) 1 || { echo "  a write after radosgw came back failed"; tail -20 "$work/3a.log"; return 1; }
+    report_stream 0 $status0
+    report_stream 1 $status1
+    local n1=$N
+    # The same process takes new writes on the volume that went through the outage.
+    io "$port" write 302 $((4 * mib)) 0 ||
+        { echo "  a write after radosgw came back failed"; tail -20 "$work/3a.log"; return 1; }
     kill9_itd
     # The restarted node waits for the killed one's lease to run out.
     ITD_READY_SECONDS=$((ttl + 10)) start_itd "$work/3b.log" --target-name "$target" "$spec0" "$spec1" || return 1
-    io "$PORT" verify 301 "$n" || { echo "  BUG: blocks of an acknowledged sync were lost (0..$n)"; return 1; }
-    echo "  after kill -9 and a restart: blocks 0..$n read back"
-    io "$PORT" verify 302 $((4 * mib)) 1 || { echo "  the write after the outage was lost"; return 1; }
-    if [ "$lines_after" -eq 0 ]; then
-        # The stream failed during the outage: the streamed volume must take writes again (here,
-        # after the restart, so that the check above saw the stream's own blocks).
-        io "$PORT" write 303 $((4 * mib)) || { echo "  the streamed volume takes no writes after the outage"; return 1; }
-    fi
+    io "$PORT" verify 311 "$n1" 1 || { echo "  BUG: blocks of an acknowledged sync were lost (LUN 1, 0..$n1)"; return 1; }
+    echo "  after kill -9 and a restart: LUN 1 blocks 0..$n1 read back"
+    io "$PORT" verify 302 $((4 * mib)) 0 || { echo "  the write after the outage was lost"; return 1; }
     stop_itd "$work/3b.log" || return 1
 }
 s=0
@@ -255,7 +277,7 @@ result "radosgw stopped for 8 s mid-stream: no acknowledged sync lost, writes re
 
 # ---- 4. etcd leader killed -------------------------------------------------------------------
 test_etcd_leader() {
-    local spec leader t0
+    local spec leader t0 t1
     spec=$(rados_spec vol-etcd)
     start_itd "$work/4a.log" --target-name "$target" "$spec" || return 1
     io "$PORT" write 401 $((4 * mib)) || { echo "  write before the leader's death failed"; return 1; }
@@ -263,11 +285,13 @@ test_etcd_leader() {
     t0=$(now)
     sleep $((ttl + 2))
     echo "  etcd leader $leader killed; new leader $(timeout 30 "$etcd_sh" leader "$work/etcd" || echo none)"
+    t1=$(now)
     io "$PORT" write 402 $((4 * mib)) || {
         echo "  the write $(since "$t0") s after the leader's death failed:"
         grep -E "lost its lock|refusing|keep-alive|etcd" "$work/4a.log" | tail -10
         return 1
     }
+    echo "  write and sync $(since "$t0") s after the leader's death: took $(since "$t1") s"
     io "$PORT" verify 402 $((4 * mib)) || return 1
     stop_itd "$work/4a.log" || return 1
     start_itd "$work/4b.log" --target-name "$target" "$spec" || return 1
