@@ -20,7 +20,7 @@
 #
 # Ports (127.0.0.1): etcd clients 24790-24792 and peers 24800-24802; Ceph mon 38750, OSD 38760
 # and up, radosgw 39450; itd on ports the kernel picks. THIN_FAILOVER_KEEP=1 keeps the
-# directory (logs). Every wait is bounded; the run takes about two minutes. Ends with
+# directory (logs). Every wait is bounded; a run takes about a minute. Ends with
 # "N passed, M failed". Services and every itd are stopped by their own PIDs on exit.
 set -euo pipefail
 
