@@ -88,6 +88,9 @@ int serve(const Config& config) {
             open_options.notice = [&](const std::string& text) {
                 spdlog::info("target {} LUN {}: {}", tc.name, lun, text);
             };
+            open_options.warning = [name = tc.name, lun](const std::string& text) {
+                spdlog::warn("target {} LUN {}: {}", name, lun, text);
+            };
             auto volume = volume::open_volume(tc.luns[lun].volume, open_options);
             if (!volume) {
                 spdlog::error("target {} LUN {}: {}", tc.name, lun, volume.error().message);

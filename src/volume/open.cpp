@@ -129,6 +129,7 @@ Result<std::shared_ptr<Volume>> open_thin(const VolumeSpec& spec, const OpenOpti
     thin::ThinOptions options;
     options.cache_bytes = *cache;
     options.owner_info = thin::process_owner_info("itd");
+    options.on_event = open_options.warning;
     auto vol = open_owned(spec, std::move(*stores), name, options, where->cluster(), open_options);
     if (!vol) return fail(vol.error().code, describe(spec) + ": " + vol.error().message);
     const thin::Superblock sb = (*vol)->superblock();

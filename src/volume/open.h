@@ -20,6 +20,9 @@ namespace itd::volume {
 //   it (a standby node), calling notice now and then with who holds it.
 struct OpenOptions {
     std::function<void(const std::string&)> notice;     // progress worth a log line
+    // For the volume's life, from any thread: trouble an operator must see (a thin volume's
+    // failed commits and their recovery, the loss of its lease). Must not block.
+    std::function<void(const std::string&)> warning;
     std::chrono::milliseconds lease_poll{500};           // how often a standby node asks
     std::chrono::milliseconds notice_every{30000};       // repeats of "waiting for ..."
 };

@@ -43,9 +43,11 @@
 namespace itd::volume {
 
 struct S3RetryPolicy {
-    // Patient by default: a block device would rather stall a few seconds (a gateway that
-    // restarts) than fail a write. The caps sum to 21.3 s; the waits average half of that.
-    int max_attempts = 10;  // tries of one request, the first one included
+    // Patient by default: a block device would rather stall (a gateway that restarts) than
+    // fail a write. Against a refused connection the waits alone set the pace: 25 tries' caps
+    // sum to 96 s and average half that, so max_total_time is what ends it, at 30 s (with 10
+    // tries it was about 11 s, shorter than a radosgw restart under load).
+    int max_attempts = 25;  // tries of one request, the first one included
     std::chrono::milliseconds initial_backoff{100};
     std::chrono::milliseconds max_backoff{5000};
     std::chrono::milliseconds max_total_time{30000};  // from the first try to the last retry

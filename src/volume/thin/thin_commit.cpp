@@ -352,6 +352,12 @@ void ThinVolume::finish_commit(std::uint64_t number, const Status& st) {
     {
         std::lock_guard g(mutex_);
         commit_running_ = false;
+        if (options_.on_event && !fenced_ && commits_failing_ == st.has_value()) {
+            commits_failing_ = !st;
+            options_.on_event(st ? "volume " + sb_.name + ": commits succeed again"
+                                 : "volume " + sb_.name + ": commit failed (retrying): " +
+                                       st.error().message);
+        }
         while (!flush_waiters_.empty() && flush_waiters_.front().commit <= number) {
             flushes.push_back(std::move(flush_waiters_.front().done));
             flush_waiters_.pop_front();

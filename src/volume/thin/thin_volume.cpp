@@ -195,6 +195,7 @@ Status ThinVolume::fenced_status_locked() {
         fenced_ = Error{Errc::failed_precondition,
                         "volume " + sb_.name + ": lost its lock (another node may own it now); "
                         "refusing writes"};
+        if (options_.on_event) options_.on_event(fenced_->message);
     }
     if (fenced_) return std::unexpected(*fenced_);
     return {};

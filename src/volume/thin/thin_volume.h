@@ -47,6 +47,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -79,6 +80,10 @@ struct ThinOptions {
     std::string owner_info;          // shown to whoever finds the volume taken
     // How often the owner looks for management requests (owner_request.h); 0: never.
     std::chrono::milliseconds request_poll_interval{1000};
+    // Told, from any thread and possibly under the volume's lock (so it must not call back into
+    // the volume), what an operator should see in the log: the first failed commit after
+    // good ones, the first good one after failures, and the loss of the lock (fencing).
+    std::function<void(const std::string&)> on_event;
 };
 
 class ThinVolume final : public Volume {
@@ -195,6 +200,7 @@ private:
     std::optional<std::uint64_t> pending_size_;  // grow: the next commit writes it
     std::optional<std::chrono::steady_clock::time_point> stale_reply_since_;
     std::optional<Error> fenced_;  // set once: the volume refuses writes from then on
+    bool commits_failing_ = false;  // the last commit failed (for on_event)
     Stats stats_;
     struct UncertainSwap {
         std::string encoded;

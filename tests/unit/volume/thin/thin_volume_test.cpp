@@ -185,7 +185,16 @@ TEST_F(ThinVolumeTest, UnflushedWritesAreLostInACrashFlushedOnesAreNot) {
 }
 
 TEST_F(ThinVolumeTest, ALostLockFencesWritesAtOnceAndTheSuperblockStaysAsCommitted) {
-    auto v = open();
+    std::mutex events_mutex;
+    std::vector<std::string> events;
+    ThinOptions o = options();
+    o.on_event = [&](const std::string& text) {
+        std::lock_guard g(events_mutex);
+        events.push_back(text);
+    };
+    auto opened = ThinVolume::open(Stores{objects, meta}, "vol", o);
+    ASSERT_TRUE(opened) << opened.error().message;
+    auto v = std::move(*opened);
     Model m;
     auto a = pattern(kPage, 11);
     ASSERT_TRUE(sync_write(*v, 0, a));
@@ -209,6 +218,10 @@ TEST_F(ThinVolumeTest, ALostLockFencesWritesAtOnceAndTheSuperblockStaysAsCommitt
     ASSERT_TRUE(after && *after);
     EXPECT_EQ((*after)->revision, (*before)->revision);
     EXPECT_EQ((*after)->value, (*before)->value);
+    v.reset();
+    // Said once, however many writes it refused; a fenced volume's failing commits add nothing.
+    EXPECT_EQ(events, std::vector<std::string>{"volume vol: lost its lock (another node may own "
+                                               "it now); refusing writes"});
 }
 
 TEST_F(ThinVolumeTest, FuaWriteIsDurableOnCompletion) {
@@ -431,15 +444,35 @@ TEST_F(ThinVolumeTest, AnotherWriterOfTheSuperblockFencesTheVolume) {
 }
 
 TEST_F(ThinVolumeTest, AFailedCommitFailsTheFlushAndTheNextOneSucceeds) {
-    auto v = open();
+    std::mutex events_mutex;
+    std::vector<std::string> events;
+    ThinOptions o = options();
+    o.on_event = [&](const std::string& text) {
+        std::lock_guard g(events_mutex);
+        events.push_back(text);
+    };
+    auto opened = ThinVolume::open(Stores{objects, meta}, "vol", o);
+    ASSERT_TRUE(opened) << opened.error().message;
+    auto v = std::move(*opened);
     Model m;
     auto a = pattern(2 * kPage, 1);
     ASSERT_TRUE(sync_write(*v, 0, a));
     m.write(0, a);
+    ASSERT_TRUE(sync_flush(*v));
+    auto b = pattern(2 * kPage, 2);
+    ASSERT_TRUE(sync_write(*v, 0, b));
+    m.write(0, b);
     plan->fail_at(plan->steps() + 2);  // the second page's upload
     EXPECT_FALSE(sync_flush(*v).has_value());
     ASSERT_TRUE(sync_flush(*v));
+    ASSERT_TRUE(sync_write(*v, 0, a));
+    m.write(0, a);
+    ASSERT_TRUE(sync_flush(*v));
     v.reset();
+    // The operator hears of the failure once and of the recovery once; good commits are quiet.
+    ASSERT_EQ(events.size(), 2u);
+    EXPECT_TRUE(events[0].starts_with("volume vol: commit failed (retrying): ")) << events[0];
+    EXPECT_EQ(events[1], "volume vol: commits succeed again");
     v = open();
     expect_reads(*v, m);
 }
