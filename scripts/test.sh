@@ -64,6 +64,7 @@ cluster() {  # BUILD_DIR: the stores and thin LUNs against real Ceph and etcd ea
     timeout -k 30 900 tests/cluster/s3_test.sh "$1" || s=1
     timeout -k 30 900 tests/cluster/rados_test.sh "$1" || s=1
     timeout -k 30 1200 tests/cluster/thin_cluster.sh "$1" || s=1
+    timeout -k 30 600 tests/cluster/thin_failover.sh "$1" || s=1
     return $s
 }
 fuzz_one() {  # FUZZER
