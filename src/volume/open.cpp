@@ -53,14 +53,6 @@ Result<std::uint64_t> size_option(const VolumeSpec& spec, const std::string& key
     return value;
 }
 
-// The store's own options from a thin spec's (the rest are the volume's).
-std::map<std::string, std::string> store_options(const VolumeSpec& spec) {
-    std::map<std::string, std::string> out;
-    for (const auto& [key, value] : spec.options)
-        if (thin::is_store_option(key)) out.emplace(key, value);
-    return out;
-}
-
 // Opens the volume; on a cluster store whose lease another node holds, waits for the lease.
 Result<std::shared_ptr<thin::ThinVolume>> open_owned(const VolumeSpec& spec, thin::Stores stores,
                                                      const std::string& name,
@@ -99,7 +91,7 @@ Result<std::shared_ptr<Volume>> open_thin(const VolumeSpec& spec, const OpenOpti
     auto split = thin::split_store_volume(spec.arg);
     if (!split) return fail(Errc::invalid_argument, describe(spec) + ": " + split.error().message);
     const auto& [store, name] = *split;
-    auto where = thin::parse_store_location(store, store_options(spec));
+    auto where = thin::parse_store_location(store, spec.options);
     if (!where) return fail(Errc::invalid_argument, describe(spec) + ": " + where.error().message);
     auto page_size = size_option(spec, "page-size", thin::kDefaultPageSizeBytes);
     if (!page_size) return std::unexpected(page_size.error());
