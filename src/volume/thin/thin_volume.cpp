@@ -304,6 +304,10 @@ void ThinVolume::continue_write(std::shared_ptr<WriteOp> op) {
         to_upload_.insert(page);
         op->done_bytes += n;
     }
+    if (status && !commit_wanted_ && options_.writeback_percent < 100 &&
+        to_upload_.size() * 100 * page_size_bytes_ >=
+            options_.cache_bytes * options_.writeback_percent)
+        request_commit_locked();
     lock.unlock();
     if (status && op->fua) {
         flush(std::move(op->done));

@@ -75,8 +75,12 @@ struct Stores {
 struct ThinOptions {
     std::uint64_t cache_bytes = 256u << 20;  // at least 16 pages
     std::chrono::milliseconds commit_interval{30'000};
+    // A commit starts in the background once this share of the cache is dirty, so uploads
+    // overlap the writes that follow instead of taking turns with them (a full cache parks
+    // writes until a commit cleans pages); 100: only when the cache is full.
+    std::uint32_t writeback_percent = 25;
     std::size_t upload_threads = 8;  // uploads in flight at once
-    std::size_t fetch_threads = 4;   // GETs in flight at once
+    std::size_t fetch_threads = 8;   // GETs in flight at once
     std::string owner_info;          // shown to whoever finds the volume taken
     // How often the owner looks for management requests (owner_request.h); 0: never.
     std::chrono::milliseconds request_poll_interval{1000};

@@ -96,6 +96,7 @@ protected:
         ThinOptions o;
         o.cache_bytes = cache_pages * kPage;
         o.commit_interval = std::chrono::hours(1);  // commits only when asked, in tests
+        o.writeback_percent = 100;
         o.request_poll_interval = std::chrono::milliseconds(0);
         o.upload_threads = 3;
         o.fetch_threads = 2;
@@ -222,6 +223,38 @@ TEST_F(ThinVolumeTest, ALostLockFencesWritesAtOnceAndTheSuperblockStaysAsCommitt
     // Said once, however many writes it refused; a fenced volume's failing commits add nothing.
     EXPECT_EQ(events, std::vector<std::string>{"volume vol: lost its lock (another node may own "
                                                "it now); refusing writes"});
+}
+
+TEST_F(ThinVolumeTest, ADirtyShareOfTheCacheStartsACommitInTheBackground) {
+    ThinOptions o = options(16);
+    o.writeback_percent = 25;  // 4 of 16 pages
+    auto opened = ThinVolume::open(Stores{objects, meta}, "vol", o);
+    ASSERT_TRUE(opened) << opened.error().message;
+    auto v = std::move(*opened);
+    auto generation = [&] {
+        auto sb = meta->get(volume_key("vol"));
+        return sb && *sb ? decode_superblock((*sb)->value)->generation : 0;
+    };
+    const std::uint64_t start = generation();
+    Model m;
+    for (std::uint64_t p = 0; p < 3; ++p) {
+        auto d = pattern(kPage, static_cast<std::uint32_t>(p + 40));
+        ASSERT_TRUE(sync_write(*v, p * kPage, d));
+        m.write(p * kPage, d);
+    }
+    // Below the share: nothing moves without a flush (the timer is an hour away).
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    EXPECT_EQ(generation(), start);
+    auto d = pattern(kPage, 43);
+    ASSERT_TRUE(sync_write(*v, 3 * kPage, d));
+    m.write(3 * kPage, d);
+    // The fourth dirty page starts a commit, with no flush asked for (bounded wait).
+    for (int i = 0; i < 500 && generation() == start; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    EXPECT_GT(generation(), start);
+    crash(v);
+    v = open();
+    expect_reads(*v, m);
 }
 
 TEST_F(ThinVolumeTest, FuaWriteIsDurableOnCompletion) {
