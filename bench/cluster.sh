@@ -225,7 +225,7 @@ write_phase() {  # STORE WORKLOAD RW BS DEPTH: load, then sync; figures over the
 }
 read_phase() {  # STORE WORKLOAD RW BS DEPTH
     run_load "$3" "$4" "$5" || return 1
-    add "$1" "$2" mibps "$L_MIBPS"
+    add "$1" "$2" mibps "$(awk -v v="$L_MIBPS" 'BEGIN { printf "%.1f", v }')"
     add "$1" "$2" iops "$(awk -v v="$L_IOPS" 'BEGIN { printf "%.0f", v }')"
     add "$1" "$2" p99 "$(awk -v u="$L_P99" 'BEGIN { printf "%.1f", u / 1000 }')"
     note "  $2: $L_IOS reads in $L_SECS s"
@@ -292,7 +292,8 @@ raw_store() {  # STORE: PUT and GET loops of 256 KiB objects -> R[STORE|raw put|
 }
 
 # ---- the run ------------------------------------------------------------------------------
-echo "bench/cluster.sh: itd $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?'), $reps rep(s) of $seconds s workloads;" \
+src=$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$build/CMakeCache.txt" 2>/dev/null || true)
+echo "bench/cluster.sh: itd $(git -C "${src:-$root}" rev-parse --short HEAD 2>/dev/null || echo '?') ($build), $reps rep(s) of $seconds s workloads;" \
     "volume $vsize (256 KiB pages, cache 256M); 1 MiB at QD$seq_depth, 4 KiB at QD$rand_depth;" \
     "raw loops: 256 KiB objects, $seq_depth threads (services up in ${services_s} s)"
 for ((r = 1; r <= reps; r++)); do
@@ -304,7 +305,7 @@ for ((r = 1; r <= reps; r++)); do
     done
 done
 
-median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print "-" }'; }
+median() { tr ' ' '\n' | awk NF | sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print "-" }'; }
 m() { echo "${R[$1|$2|$3]:-}" | median; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "-" && b != "-" && b > 0) printf "%.0f %%", 100 * a / b; else print "" }'; }
 
