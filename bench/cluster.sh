@@ -46,16 +46,19 @@
 # Between itd runs, `itd volume gc --grace 0` sweeps the objects overwritten pages left (the
 # memstore OSD keeps everything in memory); at the end the volume is deleted and swept.
 #
-# The raw store, right after the thin volume on it: 256 KiB objects (the page size), PUT for
+# The raw store, next to the thin volume on it: 256 KiB objects (the page size), PUT for
 # --seconds (at most 1 GiB), then GET each back once, --seq-depth threads each with one call
 # in flight: bench/store/itd_store_bench for RADOS (itd's own RadosObjectStore), and
 # bench/s3_store_bench.py for S3 (a Python client signing as itd does; see its header). The
 # thin/raw column divides the thin volume's sequential MiB/s by the raw PUT (writes) and GET
 # (reads) MiB/s. Note that itd fetches with at most 4 GETs in flight (ThinOptions
-# fetch_threads) whatever the depth, and the raw GET loop with --seq-depth.
+# fetch_threads) whatever the depth, and the raw GET loop with --seq-depth; and that the raw
+# PUT loop stops at 1 GiB, so on a fast store it runs for less than --seconds. Odd repetitions
+# run the thin volume first, even ones the raw loop.
 #
 # Output: the table (medians over --reps), then each repetition's figures and notes; the logs
-# stay in the work directory with --keep. A default run takes about 4-6 minutes.
+# stay in the work directory with --keep. A default run takes about 3-4 minutes on a 2-core
+# machine (each further repetition about 3 more).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -298,10 +301,14 @@ echo "bench/cluster.sh: itd $(git -C "${src:-$root}" rev-parse --short HEAD 2>/d
     "raw loops: 256 KiB objects, $seq_depth threads (services up in ${services_s} s)"
 for ((r = 1; r <= reps; r++)); do
     for s in $stores; do
-        echo "rep $r: thin volume on $s ..." >&2
-        thin_store "$s" "$r" || true
-        echo "rep $r: raw $s ..." >&2
-        raw_store "$s" || true
+        # Odd repetitions measure the thin volume first, even ones the raw store (the shared
+        # machine's load drifts).
+        order=(thin raw)
+        [ $((r % 2)) = 1 ] || order=(raw thin)
+        for side in "${order[@]}"; do
+            echo "rep $r: $side $s ..." >&2
+            if [ "$side" = thin ]; then thin_store "$s" "$r" || true; else raw_store "$s" || true; fi
+        done
     done
 done
 
