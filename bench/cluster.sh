@@ -57,7 +57,7 @@
 # run the thin volume first, even ones the raw loop.
 #
 # Output: the table (medians over --reps), then each repetition's figures and notes; the logs
-# stay in the work directory with --keep. A default run takes about 3-4 minutes on a 2-core
+# stay in the work directory with --keep. A default run takes about 3 minutes (162 s) on a 2-core
 # machine (each further repetition about 3 more).
 set -euo pipefail
 
