@@ -51,7 +51,7 @@
 # in flight: bench/store/itd_store_bench for RADOS (itd's own RadosObjectStore), and
 # bench/s3_store_bench.py for S3 (a Python client signing as itd does; see its header). The
 # thin/raw column divides the thin volume's sequential MiB/s by the raw PUT (writes) and GET
-# (reads) MiB/s. Note that itd fetches with at most 4 GETs in flight (ThinOptions
+# (reads) MiB/s. Note that itd fetches with at most 8 GETs in flight (ThinOptions
 # fetch_threads) whatever the depth, and the raw GET loop with --seq-depth; and that the raw
 # PUT loop stops at 1 GiB, so on a fast store it runs for less than --seconds. Odd repetitions
 # run the thin volume first, even ones the raw loop.
