@@ -15,9 +15,13 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/uninit_buffer.h"
+
 namespace itd::volume::thin {
 
-using PageBuffer = std::vector<std::uint8_t>;
+// Uninitialised when made with a size alone: a page that a whole-page write or a fetch fills
+// is not zeroed first (PageBuffer(n, 0) zeroes).
+using PageBuffer = UninitBytes;
 
 class PageCache {
 public:

@@ -287,10 +287,13 @@ void ThinVolume::continue_write(std::shared_ptr<WriteOp> op) {
                 request_commit_locked();
                 return;
             }
-            cache_.insert_dirty(
-                page,
-                whole ? std::make_shared<PageBuffer>(page_size_bytes_, 0) : std::move(op->fetched),
-                write_version_);
+            // A write of the whole page fills it: no zeros first. A part of an unmapped page
+            // starts from zeros.
+            std::shared_ptr<PageBuffer> data =
+                n == page_size_bytes_ ? std::make_shared<PageBuffer>(page_size_bytes_)
+                : whole              ? std::make_shared<PageBuffer>(page_size_bytes_, 0)
+                                     : std::move(op->fetched);
+            cache_.insert_dirty(page, std::move(data), write_version_);
         }
         op->fetched_page.reset();
         op->fetched.reset();
