@@ -255,7 +255,7 @@ Status ThinVolume::commit() {
                 "volume " + next.name + ": lost its lock; refusing writes"};
         {
             std::lock_guard g(mutex_);
-            fenced_ = e;
+            fence_locked(e);
         }
         return failed(e);
     }
@@ -280,7 +280,7 @@ Status ThinVolume::commit() {
                         revision.error().message + ")"};
             {
                 std::lock_guard g(mutex_);
-                fenced_ = e;
+                fence_locked(e);
             }
             return failed(e);
         }
@@ -292,7 +292,7 @@ Status ThinVolume::commit() {
                         ": its superblock was changed by another owner; refusing writes"};
             {
                 std::lock_guard g(mutex_);
-                fenced_ = e;
+                fence_locked(e);
             }
             return failed(e);
         }

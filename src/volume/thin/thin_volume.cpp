@@ -190,12 +190,17 @@ void ThinVolume::check_range(std::uint64_t offset_bytes, std::uint64_t length_by
     ITD_CHECK(offset_bytes <= g.size_bytes() && length_bytes <= g.size_bytes() - offset_bytes);
 }
 
+void ThinVolume::fence_locked(Error e) {
+    if (fenced_) return;  // the first reason stays
+    fenced_ = std::move(e);
+    if (options_.on_event) options_.on_event(fenced_->message);
+}
+
 Status ThinVolume::fenced_status_locked() {
     if (!fenced_ && !lock_->held()) {
-        fenced_ = Error{Errc::failed_precondition,
-                        "volume " + sb_.name + ": lost its lock (another node may own it now); "
-                        "refusing writes"};
-        if (options_.on_event) options_.on_event(fenced_->message);
+        fence_locked(Error{Errc::failed_precondition,
+                           "volume " + sb_.name + ": lost its lock (another node may own it now); "
+                           "refusing writes"});
     }
     if (fenced_) return std::unexpected(*fenced_);
     return {};

@@ -157,6 +157,8 @@ private:
     void fetch_for_write(std::shared_ptr<WriteOp> op, std::uint64_t page, PageRef ref);
     // Fences the volume first when its lock is no longer held (a cluster lease ran out).
     Status fenced_status_locked();
+    // Refuses writes from now on (the first reason stays) and tells on_event.
+    void fence_locked(Error e);
     bool nothing_to_commit_locked() const;
     void request_commit_locked();
 

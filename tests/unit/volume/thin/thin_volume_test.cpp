@@ -455,7 +455,16 @@ TEST_F(ThinVolumeTest, MissingVolumeIsNotFound) {
 }
 
 TEST_F(ThinVolumeTest, AnotherWriterOfTheSuperblockFencesTheVolume) {
-    auto v = open();
+    std::mutex events_mutex;
+    std::vector<std::string> events;
+    ThinOptions o = options();
+    o.on_event = [&](const std::string& text) {
+        std::lock_guard g(events_mutex);
+        events.push_back(text);
+    };
+    auto opened = ThinVolume::open(Stores{objects, meta}, "vol", o);
+    ASSERT_TRUE(opened) << opened.error().message;
+    auto v = std::move(*opened);
     ASSERT_TRUE(sync_write(*v, 0, pattern(kPage, 1)));
     ASSERT_TRUE(sync_flush(*v));
     // Someone else swaps the superblock (a node that took the volume over).
@@ -474,6 +483,10 @@ TEST_F(ThinVolumeTest, AnotherWriterOfTheSuperblockFencesTheVolume) {
     // And it never wrote the superblock again.
     auto after = meta->get(volume_key("vol"));
     EXPECT_EQ((*after)->value, encode_superblock(*sb));
+    v.reset();
+    // Found by a commit, not by a write: the operator hears of it once, with the reason.
+    EXPECT_EQ(events, std::vector<std::string>{"volume vol: its superblock was changed by "
+                                               "another owner; refusing writes"});
 }
 
 TEST_F(ThinVolumeTest, AFailedCommitFailsTheFlushAndTheNextOneSucceeds) {
