@@ -41,6 +41,14 @@ step() {  # NAME COMMAND...: one test group
 }
 
 timeout 1800 ./scripts/install-deps.sh
+# The cluster tests' services listen on fixed ports from 36700 to 39460, inside the kernel's
+# range for ephemeral ports (32768-60999): once, a client socket that had taken 37430 made
+# radosgw fail to bind it. Reserve them from ephemeral use (root only; until reboot).
+reserved=/proc/sys/net/ipv4/ip_local_reserved_ports
+if [ -w "$reserved" ]; then
+    current=$(cat "$reserved")
+    echo "${current:+$current,}36700-39460" >"$reserved"
+fi
 # The cluster services the tests start on 127.0.0.1 (etcd; Ceph with radosgw for S3 and RADOS).
 timeout 1800 ./scripts/cluster/install-etcd.sh
 timeout 1800 ./scripts/cluster/ceph.sh install
