@@ -15,7 +15,7 @@
 #   4. every libFuzzer fuzzer in build/fuzz/tests/fuzz for FUZZ_SECONDS (default 30) each,
 #      over a temporary copy of its seed corpus (the repository is not modified; a crashing
 #      input is kept in build/fuzz-artifacts/).
-# Every step has a time limit; on 2 cores the whole run takes about 50 minutes from scratch.
+# Every step has a time limit; on 2 cores the whole run takes about 70 minutes from scratch.
 # Ends with "N passed, M failed" (test groups) and exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
