@@ -39,7 +39,6 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
-#include <array>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -57,7 +56,6 @@ namespace {
 
 using Keys = std::initializer_list<std::string_view>;
 
-// LUN keys that name features not built yet; rejected by name, like in a LUN-SPEC.
 std::string_view type_name(const toml::node& node) {
     switch (node.type()) {
         case toml::node_type::none:

@@ -4,7 +4,6 @@
 #include "daemon/lun_spec.h"
 
 #include <algorithm>
-#include <array>
 #include <cctype>
 #include <string>
 
@@ -72,6 +71,7 @@ std::expected<LunSpec, LunSpecError> build_lun_spec(const LunParts& parts) {
                          "unknown backend '" + parts.backend + "' (use memory, file or thin)");
 
     LunSpec lun;
+    Result<std::pair<std::string, std::string>> store_and_volume;  // thin only
     lun.volume.backend = parts.backend;
     lun.volume.arg = parts.arg;
     if (memory) {
@@ -84,8 +84,8 @@ std::expected<LunSpec, LunSpecError> build_lun_spec(const LunParts& parts) {
                                              : "empty path, e.g. file:/srv/disk0.img");
     } else if (thin_backend) {
         // STORE/VOLUME; the name itself is checked when the store is opened.
-        auto split = volume::thin::split_store_volume(parts.arg);
-        if (!split)
+        store_and_volume = volume::thin::split_store_volume(parts.arg);
+        if (!store_and_volume)
             return lun_error("arg", "thin needs STORE/VOLUME, e.g. thin:/var/lib/itd/store/vol0 "
                                     "or thin:s3://BUCKET/vol0,endpoint=...,meta=...");
         // A thin volume always provisions thinly: UNMAP, WRITE SAME with UNMAP, GET LBA STATUS.
@@ -171,8 +171,8 @@ std::expected<LunSpec, LunSpecError> build_lun_spec(const LunParts& parts) {
     if (thin_backend) {
         // The store and its options as one: s3:// needs endpoint= and meta=, a directory takes
         // neither. Checked here so a bad config fails before anything is opened.
-        auto split = volume::thin::split_store_volume(parts.arg);
-        auto where = volume::thin::parse_store_location(split->first, lun.volume.options);
+        auto where =
+            volume::thin::parse_store_location(store_and_volume->first, lun.volume.options);
         if (!where) {
             std::string key = "arg";
             for (const auto& [option, value] : lun.volume.options)
@@ -189,6 +189,23 @@ std::expected<LunSpec, LunSpecError> build_lun_spec(const LunParts& parts) {
     return lun;
 }
 
+OptionList split_option_list(std::string_view text) {
+    OptionList options;
+    while (!text.empty()) {
+        text.remove_prefix(1);  // the ','
+        const auto comma = text.find(',');
+        const std::string_view item = text.substr(0, comma);
+        const auto equals = item.find('=');
+        if (equals == std::string_view::npos)
+            options.emplace_back(std::string(item), std::nullopt);
+        else
+            options.emplace_back(std::string(item.substr(0, equals)),
+                                 std::string(item.substr(equals + 1)));
+        text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma);
+    }
+    return options;
+}
+
 Result<LunSpec> parse_lun_spec(std::string_view text) {
     const auto prefix = "LUN-SPEC '" + std::string(text) + "': ";
     const auto colon = text.find(':');
@@ -198,20 +215,10 @@ Result<LunSpec> parse_lun_spec(std::string_view text) {
     LunParts parts;
     parts.backend = std::string(text.substr(0, colon));
     // A path may not contain ','; that keeps the grammar free of quoting.
-    std::string_view rest = text.substr(colon + 1);
-    auto comma = rest.find(',');
+    const std::string_view rest = text.substr(colon + 1);
+    const auto comma = rest.find(',');
     parts.arg = std::string(rest.substr(0, comma));
-    while (comma != std::string_view::npos) {
-        rest = rest.substr(comma + 1);
-        comma = rest.find(',');
-        const std::string_view item = rest.substr(0, comma);
-        const auto equals = item.find('=');
-        if (equals == std::string_view::npos)
-            parts.options.emplace_back(std::string(item), std::nullopt);
-        else
-            parts.options.emplace_back(std::string(item.substr(0, equals)),
-                                       std::string(item.substr(equals + 1)));
-    }
+    if (comma != std::string_view::npos) parts.options = split_option_list(rest.substr(comma));
 
     auto lun = build_lun_spec(parts);
     if (!lun) return fail(Errc::invalid_argument, prefix + lun.error().message);

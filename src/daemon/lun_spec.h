@@ -12,12 +12,18 @@
 
 namespace itd::daemon {
 
+// KEY=VALUE (value set) or FLAG (no value), in the order given.
+using OptionList = std::vector<std::pair<std::string, std::optional<std::string>>>;
+
 struct LunParts {
-    std::string backend;  // "memory", "file"
-    std::string arg;      // memory: the size; file: the path
-    // KEY=VALUE (value set) or FLAG (no value), in the order given.
-    std::vector<std::pair<std::string, std::optional<std::string>>> options;
+    std::string backend;  // "memory", "file", "thin"
+    std::string arg;      // memory: the size; file: the path; thin: STORE/VOLUME
+    OptionList options;
 };
+
+// ",KEY=VALUE,FLAG..." (the text after a LUN-SPEC's ARG, each item after a ','): no quoting,
+// so no value contains ','. Empty text gives no options.
+[[nodiscard]] OptionList split_option_list(std::string_view text);
 
 struct LunSpecError {
     std::string key;      // what is wrong: "backend", "arg", or an option's name

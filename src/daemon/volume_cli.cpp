@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "daemon/config.h"
+#include "daemon/lun_spec.h"
 #include "volume/thin/catalog.h"
 #include "volume/thin/store_location.h"
 #include "volume/thin/store_open.h"
@@ -192,20 +193,13 @@ Result<std::chrono::milliseconds> owner_timeout(const Args& args) {
 Result<thin::Stores> open_store(const std::string& text, bool create = false) {
     const auto [store, option_text] = split_options(text);
     std::map<std::string, std::string> options;
-    std::string_view rest = option_text;
-    while (!rest.empty()) {
-        rest.remove_prefix(1);  // the ','
-        const auto comma = rest.find(',');
-        const std::string_view item = rest.substr(0, comma);
-        const auto equals = item.find('=');
-        const std::string key(item.substr(0, equals));
+    for (const auto& [key, value] : split_option_list(option_text)) {
         if (!thin::is_store_option(key))
             return fail(Errc::invalid_argument,
                         "'" + key + "' is not a store option (endpoint=, region=, addressing=, "
                                     "ceph-conf=, ceph-user=, meta=, lease-ttl=, meta-prefix=)");
-        if (equals == std::string_view::npos || !options.emplace(key, item.substr(equals + 1)).second)
+        if (!value || !options.emplace(key, *value).second)
             return fail(Errc::invalid_argument, "option '" + key + "' without a value or given twice");
-        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma);
     }
     auto where = thin::parse_store_location(store, options);
     if (!where) return fail(Errc::invalid_argument, store + ": " + where.error().message);

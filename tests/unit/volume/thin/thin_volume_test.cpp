@@ -110,6 +110,23 @@ protected:
         return v ? *v : nullptr;
     }
 
+    // What a volume told its on_event, in order (it may tell from any thread).
+    struct Events {
+        std::mutex mutex;
+        std::vector<std::string> told;
+    };
+    // open(), with the volume telling events.
+    std::shared_ptr<ThinVolume> open_telling(Events& events) {
+        ThinOptions o = options();
+        o.on_event = [&events](const std::string& text) {
+            std::lock_guard g(events.mutex);
+            events.told.push_back(text);
+        };
+        auto v = ThinVolume::open(Stores{objects, meta}, "vol", std::move(o));
+        EXPECT_TRUE(v.has_value()) << (v ? "" : v.error().message);
+        return v ? *v : nullptr;
+    }
+
     // Everything not committed is lost: the volume dies with every store call failing, then the
     // stores recover as a crash leaves them.
     void crash(std::shared_ptr<ThinVolume>& v) {
@@ -186,16 +203,9 @@ TEST_F(ThinVolumeTest, UnflushedWritesAreLostInACrashFlushedOnesAreNot) {
 }
 
 TEST_F(ThinVolumeTest, ALostLockFencesWritesAtOnceAndTheSuperblockStaysAsCommitted) {
-    std::mutex events_mutex;
-    std::vector<std::string> events;
-    ThinOptions o = options();
-    o.on_event = [&](const std::string& text) {
-        std::lock_guard g(events_mutex);
-        events.push_back(text);
-    };
-    auto opened = ThinVolume::open(Stores{objects, meta}, "vol", o);
-    ASSERT_TRUE(opened) << opened.error().message;
-    auto v = std::move(*opened);
+    Events events;
+    auto v = open_telling(events);
+    ASSERT_TRUE(v);
     Model m;
     auto a = pattern(kPage, 11);
     ASSERT_TRUE(sync_write(*v, 0, a));
@@ -221,7 +231,7 @@ TEST_F(ThinVolumeTest, ALostLockFencesWritesAtOnceAndTheSuperblockStaysAsCommitt
     EXPECT_EQ((*after)->value, (*before)->value);
     v.reset();
     // Said once, however many writes it refused; a fenced volume's failing commits add nothing.
-    EXPECT_EQ(events, std::vector<std::string>{"volume vol: lost its lock (another node may own "
+    EXPECT_EQ(events.told, std::vector<std::string>{"volume vol: lost its lock (another node may own "
                                                "it now); refusing writes"});
 }
 
@@ -455,16 +465,9 @@ TEST_F(ThinVolumeTest, MissingVolumeIsNotFound) {
 }
 
 TEST_F(ThinVolumeTest, AnotherWriterOfTheSuperblockFencesTheVolume) {
-    std::mutex events_mutex;
-    std::vector<std::string> events;
-    ThinOptions o = options();
-    o.on_event = [&](const std::string& text) {
-        std::lock_guard g(events_mutex);
-        events.push_back(text);
-    };
-    auto opened = ThinVolume::open(Stores{objects, meta}, "vol", o);
-    ASSERT_TRUE(opened) << opened.error().message;
-    auto v = std::move(*opened);
+    Events events;
+    auto v = open_telling(events);
+    ASSERT_TRUE(v);
     ASSERT_TRUE(sync_write(*v, 0, pattern(kPage, 1)));
     ASSERT_TRUE(sync_flush(*v));
     // Someone else swaps the superblock (a node that took the volume over).
@@ -485,21 +488,14 @@ TEST_F(ThinVolumeTest, AnotherWriterOfTheSuperblockFencesTheVolume) {
     EXPECT_EQ((*after)->value, encode_superblock(*sb));
     v.reset();
     // Found by a commit, not by a write: the operator hears of it once, with the reason.
-    EXPECT_EQ(events, std::vector<std::string>{"volume vol: its superblock was changed by "
+    EXPECT_EQ(events.told, std::vector<std::string>{"volume vol: its superblock was changed by "
                                                "another owner; refusing writes"});
 }
 
 TEST_F(ThinVolumeTest, AFailedCommitFailsTheFlushAndTheNextOneSucceeds) {
-    std::mutex events_mutex;
-    std::vector<std::string> events;
-    ThinOptions o = options();
-    o.on_event = [&](const std::string& text) {
-        std::lock_guard g(events_mutex);
-        events.push_back(text);
-    };
-    auto opened = ThinVolume::open(Stores{objects, meta}, "vol", o);
-    ASSERT_TRUE(opened) << opened.error().message;
-    auto v = std::move(*opened);
+    Events events;
+    auto v = open_telling(events);
+    ASSERT_TRUE(v);
     Model m;
     auto a = pattern(2 * kPage, 1);
     ASSERT_TRUE(sync_write(*v, 0, a));
@@ -516,9 +512,10 @@ TEST_F(ThinVolumeTest, AFailedCommitFailsTheFlushAndTheNextOneSucceeds) {
     ASSERT_TRUE(sync_flush(*v));
     v.reset();
     // The operator hears of the failure once and of the recovery once; good commits are quiet.
-    ASSERT_EQ(events.size(), 2u);
-    EXPECT_TRUE(events[0].starts_with("volume vol: commit failed (retrying): ")) << events[0];
-    EXPECT_EQ(events[1], "volume vol: commits succeed again");
+    ASSERT_EQ(events.told.size(), 2u);
+    EXPECT_TRUE(events.told[0].starts_with("volume vol: commit failed (retrying): "))
+        << events.told[0];
+    EXPECT_EQ(events.told[1], "volume vol: commits succeed again");
     v = open();
     expect_reads(*v, m);
 }
