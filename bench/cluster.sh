@@ -4,7 +4,8 @@
 # figures and judges nothing about speed; it exits non-zero only when something failed):
 #
 #   bench/cluster.sh [--build DIR] [--seconds N] [--reps N] [--stores "rados s3"]
-#                    [--seq-depth N] [--rand-depth N] [--volume-size SIZE] [--keep]
+#                    [--seq-depth N] [--rand-depth N] [--volume-size SIZE] [--warm-up SIZE]
+#                    [--keep]
 #
 #   --build DIR        itd, itd_load, itd_store_bench and itd_sync_latency from DIR
 #                      (default build/release; build it first)
@@ -15,6 +16,8 @@
 #                      store loop (default 8, which is also itd's upload pool: 8 PUTs at once)
 #   --rand-depth N     commands in flight for the 4 KiB workloads (default 16)
 #   --volume-size S    the thin volume's size (default 1G, 4x itd's 256M page cache)
+#   --warm-up SIZE     before measuring, PUT this much in 256 KiB objects to RADOS and remove
+#                      it again, unmeasured (default 6G; 0: none); see "Warm-up" below
 #   --keep             keep the work directory (logs) under /tmp
 #
 # Services it starts, on 127.0.0.1 only, and stops by their PIDs at exit: etcd (one member,
@@ -60,9 +63,18 @@
 # fuzzers on the other core), so compare sustained figures. Odd repetitions
 # run the thin volume first, even ones the raw loop.
 #
+# Warm-up: on this kind of machine (a VM) memory a process touches for the first time is dear:
+# a perf profile of the memstore OSD during a thin volume's sequential write showed over half
+# of its CPU time in page faults (clear_page 29 %, the paravirtual fault path 25 %), and PUTs
+# ran at 80-180 MB/s while the OSD grew into new memory, and at 400-600 MB/s on memory it had
+# used and freed before (its allocator keeps it). Whichever workload first took the OSD past
+# its high-water mark looked slow, so thin/raw ratios swung from 43 % to 76 % between
+# repetitions of one run. The warm-up takes the OSD to --warm-up once (the memstore holds at
+# most 8 GiB), so that both sides then run on memory it has touched.
+#
 # Output: the table (medians over --reps), then each repetition's figures and notes; the logs
-# stay in the work directory with --keep. A default run takes about 3 minutes (162 s) on a 2-core
-# machine (each further repetition about 3 more).
+# stay in the work directory with --keep. A default run takes about 4 minutes on a 2-core
+# machine (the warm-up about 1 of them; each further repetition about 3 more).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -74,6 +86,7 @@ stores="rados s3"
 seq_depth=8
 rand_depth=16
 vsize=1G
+warm=6G
 keep=0
 usage() { sed -n '2,/^set -euo/{/^set -euo/!p}' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
@@ -85,6 +98,7 @@ while [ $# -gt 0 ]; do
     --seq-depth) seq_depth=${2:?}; shift 2 ;;
     --rand-depth) rand_depth=${2:?}; shift 2 ;;
     --volume-size) vsize=${2:?}; shift 2 ;;
+    --warm-up) warm=${2:?}; shift 2 ;;
     --keep) keep=1; shift ;;
     -h | --help) usage; exit 0 ;;
     *) echo "bench/cluster.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
@@ -97,6 +111,7 @@ for s in $stores; do
     [[ "$s" =~ ^(rados|s3)$ ]] || { echo "bench/cluster.sh: unknown store '$s' (rados, s3)" >&2; exit 2; }
 done
 vbytes=$(numfmt --from=iec "$vsize")
+warm_bytes=$(numfmt --from=iec "$warm")
 
 build=$(cd "$build" && pwd)
 itd="$build/src/daemon/itd"
@@ -304,6 +319,16 @@ src=$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$build/CMakeCache.txt" 2>/d
 echo "bench/cluster.sh: itd $(git -C "${src:-$root}" rev-parse --short HEAD 2>/dev/null || echo '?') ($build), $reps rep(s) of $seconds s workloads;" \
     "volume $vsize (256 KiB pages, cache 256M); 1 MiB at QD$seq_depth, 4 KiB at QD$rand_depth;" \
     "raw loops: 256 KiB objects, $seq_depth threads (services up in ${services_s} s)"
+if [ "$warm_bytes" -gt 0 ]; then
+    echo "warm-up: $warm of 256 KiB PUTs to RADOS, then removed ..." >&2
+    if out=$(timeout -k 5 900 "$store_bench" --pool "$ITD_RADOS_POOL" --ceph-conf "$CEPH_CONF" \
+        --size 262144 --threads "$seq_depth" --seconds 600 --max-bytes "$warm_bytes" 2>&1); then
+        note "warm-up (unmeasured): $(echo "$out" | grep '^put ')"
+    else
+        echo "$out" >&2
+        fail "warm-up failed"
+    fi
+fi
 for ((r = 1; r <= reps; r++)); do
     for s in $stores; do
         # Odd repetitions measure the thin volume first, even ones the raw store (the shared

@@ -1,11 +1,25 @@
 #include "volume/thin/page_cache.h"
 
+#include <algorithm>
+
 #include "common/check.h"
 
 namespace itd::volume::thin {
 
+namespace {
+
+// Buffers the pool keeps free: an eighth of the cache (an evicted page's buffer serves the
+// next new page, so the list rarely holds many), at least a few.
+std::size_t pool_keep(std::uint32_t page_size_bytes, std::uint64_t budget_bytes) {
+    return static_cast<std::size_t>(std::max<std::uint64_t>(budget_bytes / page_size_bytes / 8, 4));
+}
+
+}  // namespace
+
 PageCache::PageCache(std::uint32_t page_size_bytes, std::uint64_t budget_bytes)
-    : page_size_bytes_(page_size_bytes), budget_bytes_(budget_bytes) {
+    : page_size_bytes_(page_size_bytes),
+      budget_bytes_(budget_bytes),
+      pool_(page_size_bytes, pool_keep(page_size_bytes, budget_bytes)) {
     ITD_CHECK(page_size_bytes > 0 && budget_bytes >= page_size_bytes);
 }
 
@@ -45,7 +59,7 @@ PageBuffer& PageCache::writable(std::uint64_t page) {
     Page* p = find(page);
     ITD_CHECK(p != nullptr);
     // Other owners of the buffer are commits that snapshotted it; they only read it.
-    if (p->data.use_count() > 1) p->data = std::make_shared<PageBuffer>(*p->data);
+    if (p->data.use_count() > 1) p->data = pool_.take_copy(*p->data);
     return *p->data;
 }
 

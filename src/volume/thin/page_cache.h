@@ -6,7 +6,8 @@
 // A page's buffer is shared with a commit that is uploading it; writable() copies the buffer
 // first when it is shared, so a commit uploads exactly the bytes it snapshotted and a write
 // never waits for an upload (copy-on-write). Copies held only by commits are not counted
-// against the budget; they live until their upload returns.
+// against the budget; they live until their upload returns. Buffers come from the cache's
+// PagePool, and go back to it when their last owner lets go.
 #pragma once
 
 #include <cstdint>
@@ -15,13 +16,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "common/uninit_buffer.h"
+#include "volume/thin/page_pool.h"
 
 namespace itd::volume::thin {
-
-// Uninitialised when made with a size alone: a page that a whole-page write or a fetch fills
-// is not zeroed first (PageBuffer(n, 0) zeroes).
-using PageBuffer = UninitBytes;
 
 class PageCache {
 public:
@@ -40,6 +37,8 @@ public:
     std::uint64_t bytes() const { return pages_.size() * std::uint64_t{page_size_bytes_}; }
     std::size_t page_count() const { return pages_.size(); }
     std::size_t dirty_count() const { return pages_.size() - lru_.size(); }
+    // Where the engine takes page buffers (thread-safe, unlike the cache itself).
+    PagePool& pool() { return pool_; }
 
     Page* find(std::uint64_t page);
     // Marks a clean page most recently used.
@@ -61,6 +60,7 @@ public:
 private:
     const std::uint32_t page_size_bytes_;
     const std::uint64_t budget_bytes_;
+    PagePool pool_;
     std::unordered_map<std::uint64_t, Page> pages_;
     std::list<std::uint64_t> lru_;  // clean pages; front: least recently used
 };

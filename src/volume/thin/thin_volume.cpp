@@ -294,10 +294,9 @@ void ThinVolume::continue_write(std::shared_ptr<WriteOp> op) {
             }
             // A write of the whole page fills it: no zeros first. A part of an unmapped page
             // starts from zeros.
-            std::shared_ptr<PageBuffer> data =
-                n == page_size_bytes_ ? std::make_shared<PageBuffer>(page_size_bytes_)
-                : whole              ? std::make_shared<PageBuffer>(page_size_bytes_, 0)
-                                     : std::move(op->fetched);
+            std::shared_ptr<PageBuffer> data = n == page_size_bytes_ ? cache_.pool().take()
+                                               : whole               ? cache_.pool().take_zeroed()
+                                                                     : std::move(op->fetched);
             cache_.insert_dirty(page, std::move(data), write_version_);
         }
         op->fetched_page.reset();
@@ -330,7 +329,7 @@ void ThinVolume::fail_write(const std::shared_ptr<WriteOp>& op, Status st) {
 
 void ThinVolume::fetch_for_write(std::shared_ptr<WriteOp> op, std::uint64_t page, PageRef ref) {
     fetch_pool_.submit([this, op = std::move(op), page, ref]() mutable {
-        auto buf = std::make_shared<PageBuffer>(page_size_bytes_);
+        auto buf = cache_.pool().take();
         const std::string key = object_key(ref.tag, ref.id);
         Status st = stores_.objects->get(key, ref.offset_bytes, *buf);
         if (st && crc32c(*buf) != ref.crc32c) {
