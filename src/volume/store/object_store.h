@@ -38,6 +38,16 @@ public:
     // Durable only after a later sync() has returned.
     [[nodiscard]] virtual Status put(std::string_view key, std::span<const std::uint8_t> data) = 0;
 
+    // Stores data under a key that must be new (the engine's pages and map segments: each key
+    // names data never stored before). A key that exists already holding exactly data (a put
+    // retried after its answer was lost) is success; holding anything else, conflict, and the
+    // object stays as it was: a second writer can never replace an object under a volume's
+    // map. S3 refuses the overwrite with a conditional PUT (If-None-Match: *; a service
+    // that ignores the header stores as put does), RADOS with an exclusive create. This
+    // default checks for the key first, then puts: for a store one process writes (a local
+    // directory, whose volumes' owners hold a lock).
+    [[nodiscard]] virtual Status put_new(std::string_view key, std::span<const std::uint8_t> data);
+
     // Reads out.size() bytes at offset_bytes of the object. not_found when the key is missing;
     // io_error when the object is shorter than offset_bytes + out.size().
     [[nodiscard]] virtual Status get(std::string_view key, std::uint64_t offset_bytes,
@@ -55,6 +65,10 @@ public:
     // Makes every put that returned before this call durable (survives a crash of this process
     // and of the machine). A store whose put is durable on return does nothing.
     [[nodiscard]] virtual Status sync() = 0;
+
+protected:
+    // put_new's answer once the key turned out to exist: success when it holds data.
+    Status existing_matches(std::string_view key, std::span<const std::uint8_t> data);
 };
 
 }  // namespace itd::volume

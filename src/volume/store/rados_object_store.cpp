@@ -293,6 +293,15 @@ std::string RadosObjectStore::describe() const {
 }
 
 Status RadosObjectStore::put(std::string_view key, std::span<const std::uint8_t> data) {
+    return write_object(key, data, false);
+}
+
+Status RadosObjectStore::put_new(std::string_view key, std::span<const std::uint8_t> data) {
+    return write_object(key, data, true);
+}
+
+Status RadosObjectStore::write_object(std::string_view key, std::span<const std::uint8_t> data,
+                                      bool exclusive) {
     if (!valid_key(key)) return Impl::bad_key("put", key);
     if (data.size() > max_io_bytes) {
         return fail(Errc::failed_precondition, impl_->where + ": put \"" + std::string(key) +
@@ -306,9 +315,15 @@ Status RadosObjectStore::put(std::string_view key, std::span<const std::uint8_t>
     librados::bufferlist bl;
     bl.append(reinterpret_cast<const char*>(data.data()), static_cast<unsigned>(data.size()));
     librados::ObjectWriteOperation op;
+    // Exclusive: the whole op fails with EEXIST when the object exists (nothing written).
+    if (exclusive) op.create(true);
     // An empty write_full makes an empty object (the contract tests check it).
     op.write_full(bl);
-    if (int r = impl_->run(std::string(key), op); r < 0) return impl_->fail_op(r, "put", key);
+    if (int r = impl_->run(std::string(key), op); r < 0) {
+        // The same bytes there already are success (object_store.h); others are a conflict.
+        if (exclusive && r == -EEXIST) return existing_matches(key, data);
+        return impl_->fail_op(r, "put", key);
+    }
     return {};
 }
 

@@ -68,6 +68,7 @@ class RadosObjectStore final : public ObjectStore {
     // failed_precondition otherwise (the same keys as the S3 store takes, so a volume can
     // move between them).
     [[nodiscard]] Status put(std::string_view key, std::span<const std::uint8_t> data) override;
+    [[nodiscard]] Status put_new(std::string_view key, std::span<const std::uint8_t> data) override;
     [[nodiscard]] Status get(std::string_view key, std::uint64_t offset_bytes,
                              std::span<std::uint8_t> out) override;
     [[nodiscard]] Result<std::vector<std::uint8_t>> get_all(std::string_view key) override;
@@ -88,6 +89,8 @@ class RadosObjectStore final : public ObjectStore {
 
   private:
     explicit RadosObjectStore(std::unique_ptr<Impl> impl);
+    // put (exclusive false) and put_new (true).
+    Status write_object(std::string_view key, std::span<const std::uint8_t> data, bool exclusive);
     std::unique_ptr<Impl> impl_;
 };
 

@@ -350,6 +350,20 @@ Status S3ObjectStore::put(std::string_view key, std::span<const std::uint8_t> da
     return {};
 }
 
+Status S3ObjectStore::put_new(std::string_view key, std::span<const std::uint8_t> data) {
+    if (Status st = check_key(key); !st) return st;
+    const std::string what = impl_->what("put", key);
+    Impl::Call call{bhttp::verb::put, impl_->object_path(key), "", {}, data};
+    call.headers.push_back({"If-None-Match", "*"});
+    auto res = impl_->execute(call, what);
+    if (!res) return std::unexpected(res.error());
+    if (res->status == 200) return {};
+    // 412: the key exists. Ours, if an earlier try of this call stored it and its answer was
+    // lost (the retry loop sent it again).
+    if (res->status == 412) return existing_matches(key, data);
+    return std::unexpected(map_status(*res, what));
+}
+
 Status S3ObjectStore::get(std::string_view key, std::uint64_t offset_bytes,
                           std::span<std::uint8_t> out) {
     if (Status st = check_key(key); !st) return st;

@@ -86,6 +86,7 @@ class S3ObjectStore final : public ObjectStore {
     // Keys follow object_store.h, and no component may be "." or "..": failed_precondition
     // otherwise.
     [[nodiscard]] Status put(std::string_view key, std::span<const std::uint8_t> data) override;
+    [[nodiscard]] Status put_new(std::string_view key, std::span<const std::uint8_t> data) override;
     [[nodiscard]] Status get(std::string_view key, std::uint64_t offset_bytes,
                              std::span<std::uint8_t> out) override;
     [[nodiscard]] Result<std::vector<std::uint8_t>> get_all(std::string_view key) override;

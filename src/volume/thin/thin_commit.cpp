@@ -96,7 +96,8 @@ Result<PageRef> ThinVolume::upload_object(std::span<const std::uint8_t> data) {
     ref.offset_bytes = 0;
     ref.length_bytes = static_cast<std::uint32_t>(data.size());
     ref.crc32c = crc32c(data);
-    if (auto st = stores_.objects->put(object_key(ref.tag, ref.id), data); !st) {
+    // A new key (next_object_id never repeats): the store refuses to replace anything there.
+    if (auto st = stores_.objects->put_new(object_key(ref.tag, ref.id), data); !st) {
         return std::unexpected(st.error());
     }
     return ref;

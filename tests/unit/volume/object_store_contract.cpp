@@ -153,6 +153,38 @@ TEST_P(ObjectStoreContract, PutReplacesWholeAndRemoveIsIdempotent) {
     EXPECT_TRUE(l->empty());
 }
 
+TEST_P(ObjectStoreContract, PutNewStoresOnceAndNeverReplaces) {
+    const auto first = pattern(70000, 3);
+    ASSERT_TRUE(store_->put_new("n/k", first));
+    auto all = store_->get_all("n/k");
+    ASSERT_TRUE(all.has_value());
+    EXPECT_EQ(*all, first);
+    // The same bytes again (a retry whose first answer was lost): success.
+    EXPECT_TRUE(store_->put_new("n/k", first));
+    // Other bytes, longer or shorter: refused, and the object stays as it was.
+    for (const auto& other : {pattern(70000, 4), bytes("short"), std::vector<std::uint8_t>{}}) {
+        auto refused = store_->put_new("n/k", other);
+        ASSERT_FALSE(refused.has_value());
+        EXPECT_EQ(refused.error().code, Errc::conflict) << refused.error().message;
+    }
+    all = store_->get_all("n/k");
+    ASSERT_TRUE(all.has_value());
+    EXPECT_EQ(*all, first);
+    // A key put_new refuses is still put's to replace, and removed it is new again.
+    ASSERT_TRUE(store_->put("n/k", bytes("replaced")));
+    ASSERT_TRUE(store_->remove("n/k"));
+    EXPECT_TRUE(store_->put_new("n/k", bytes("again")));
+    all = store_->get_all("n/k");
+    ASSERT_TRUE(all.has_value());
+    EXPECT_EQ(*all, bytes("again"));
+    // An empty object is an object.
+    ASSERT_TRUE(store_->put_new("n/empty", {}));
+    EXPECT_TRUE(store_->put_new("n/empty", {}));
+    EXPECT_FALSE(store_->put_new("n/empty", bytes("x")).has_value());
+    // Keys are checked as put checks them.
+    EXPECT_FALSE(store_->put_new("/bad", bytes("x")).has_value());
+}
+
 TEST_P(ObjectStoreContract, ListIsSortedAndFilteredByPrefix) {
     const auto before = std::chrono::system_clock::now();
     // Put in an order that is neither sorted nor reversed.

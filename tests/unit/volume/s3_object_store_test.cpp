@@ -105,6 +105,10 @@ class FakeS3 {
         if (!buckets_.count(bucket)) return s3_error(404, "NoSuchBucket", "no bucket");
         const std::string full = bucket + "/" + key;
         if (req.method == "PUT") {
+            if (req.header("if-none-match") == "*" && objects_.count(full)) {
+                return s3_error(412, "PreconditionFailed",
+                                "At least one of the pre-conditions you specified did not hold");
+            }
             objects_[full] = req.body;
             return ServerReply::text(200, "");
         }
@@ -361,6 +365,36 @@ TEST_F(S3ObjectStoreTest, PutGetRangeListRemove) {
     EXPECT_EQ(missing.error().code, Errc::not_found);
     EXPECT_NE(missing.error().message.find("NoSuchKey"), std::string::npos);
     EXPECT_EQ(store->list("vol/").value().size(), 2u);
+}
+
+TEST_F(S3ObjectStoreTest, PutNewIsAConditionalPut) {
+    auto store = open(options());
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(store->put_new("vol/objects/1", bytes("page")));
+    EXPECT_EQ(fake_.last_header("if-none-match"), "*");
+    EXPECT_EQ(fake_.log().back(), "PUT /itd-test/vol/objects/1");
+
+    // A retry whose first try stored the object (its answer lost): 412, then a GET finds our
+    // bytes there, and the put succeeds.
+    ASSERT_TRUE(store->put_new("vol/objects/1", bytes("page")));
+    std::vector<std::string> log = fake_.log();
+    ASSERT_GE(log.size(), 2u);
+    EXPECT_EQ(log[log.size() - 2], "PUT /itd-test/vol/objects/1");
+    EXPECT_EQ(log.back(), "GET /itd-test/vol/objects/1");
+
+    // Other bytes there: conflict, and the object is untouched.
+    auto refused = store->put_new("vol/objects/1", bytes("another page"));
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, Errc::conflict);
+    EXPECT_NE(refused.error().message.find("not replaced"), std::string::npos)
+        << refused.error().message;
+    auto all = store->get_all("vol/objects/1");
+    ASSERT_TRUE(all);
+    EXPECT_EQ(*all, bytes("page"));
+
+    // A plain put sends no condition, and replaces.
+    ASSERT_TRUE(store->put("vol/objects/1", bytes("replaced")));
+    EXPECT_EQ(fake_.last_header("if-none-match"), "");
 }
 
 TEST_F(S3ObjectStoreTest, ListsAcrossManyPages) {

@@ -201,6 +201,31 @@ public:
         return {};
     }
 
+    // One "put" step, as put: the check and the store happen together (as S3's conditional
+    // PUT and RADOS's exclusive create do).
+    [[nodiscard]] Status put_new(std::string_view key,
+                                 std::span<const std::uint8_t> data) override {
+        if (Status st = check(key); !st) return st;
+        auto s = plan_->step("put", key);
+        if (s.apply) {
+            const std::lock_guard lock(mutex_);
+            auto it = objects_.find(std::string(key));
+            if (it != objects_.end()) {
+                const std::vector<std::uint8_t>& there = *it->second.data;
+                if (!std::equal(there.begin(), there.end(), data.begin(), data.end())) {
+                    return fail(Errc::conflict, "object \"" + std::string(key) +
+                                                    "\" exists already with other contents");
+                }
+            } else {
+                objects_[std::string(key)] = Object{
+                    std::make_shared<const std::vector<std::uint8_t>>(data.begin(), data.end()),
+                    now()};
+            }
+        }
+        if (s.error) return fake_detail::error_of(s);
+        return {};
+    }
+
     [[nodiscard]] Status get(std::string_view key, std::uint64_t offset_bytes,
                              std::span<std::uint8_t> out) override {
         if (Status st = check(key); !st) return st;
