@@ -341,26 +341,25 @@ S3ObjectStore::S3ObjectStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)
 S3ObjectStore::~S3ObjectStore() = default;
 
 Status S3ObjectStore::put(std::string_view key, std::span<const std::uint8_t> data) {
-    if (Status st = check_key(key); !st) return st;
-    const std::string what = impl_->what("put", key);
-    auto res =
-        impl_->execute(Impl::Call{bhttp::verb::put, impl_->object_path(key), "", {}, data}, what);
-    if (!res) return std::unexpected(res.error());
-    if (res->status != 200) return std::unexpected(map_status(*res, what));
-    return {};
+    return put_object(key, data, false);
 }
 
 Status S3ObjectStore::put_new(std::string_view key, std::span<const std::uint8_t> data) {
+    return put_object(key, data, true);
+}
+
+Status S3ObjectStore::put_object(std::string_view key, std::span<const std::uint8_t> data,
+                                 bool if_absent) {
     if (Status st = check_key(key); !st) return st;
     const std::string what = impl_->what("put", key);
     Impl::Call call{bhttp::verb::put, impl_->object_path(key), "", {}, data};
-    call.headers.push_back({"If-None-Match", "*"});
+    if (if_absent) call.headers.push_back({"If-None-Match", "*"});
     auto res = impl_->execute(call, what);
     if (!res) return std::unexpected(res.error());
     if (res->status == 200) return {};
-    // 412: the key exists. Ours, if an earlier try of this call stored it and its answer was
-    // lost (the retry loop sent it again).
-    if (res->status == 412) return existing_matches(key, data);
+    // 412 to a conditional PUT: the key exists. Ours, if an earlier try of this call stored it
+    // and its answer was lost (the retry loop sent it again).
+    if (if_absent && res->status == 412) return existing_matches(key, data);
     return std::unexpected(map_status(*res, what));
 }
 

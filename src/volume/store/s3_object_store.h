@@ -103,6 +103,8 @@ class S3ObjectStore final : public ObjectStore {
     struct Impl;
 
   private:
+    // put (if_absent false) and put_new (true: a conditional PUT).
+    Status put_object(std::string_view key, std::span<const std::uint8_t> data, bool if_absent);
     explicit S3ObjectStore(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;
 };
